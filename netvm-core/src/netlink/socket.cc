@@ -1,17 +1,50 @@
 #include "qnet/netlink/socket.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <string>
 #include <vector>
 
 #include "qnet/base/fd.h"
 
 namespace qnet::netlink {
+namespace {
+
+// The kernel's extended-ack text (NLMSGERR_ATTR_MSG) of the NLMSG_ERROR for
+// seq in buf, or "" if there is none: "Invalid argument" alone rarely says
+// which attribute the kernel disliked.
+std::string ExtAckMessage(const char* buf, size_t len, uint32_t seq) {
+  const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf);
+  int remaining = static_cast<int>(len);
+  for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+    if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != seq) continue;
+    if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return {};
+    if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) return {};
+    const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+    size_t offset = sizeof(nlmsgerr);
+    // Unless capped, the kernel echoes the whole request before the TLVs.
+    if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
+    if (mnl_nlmsg_size(offset) > nlh->nlmsg_len) return {};
+    const char* start = static_cast<const char*>(mnl_nlmsg_get_payload_offset(nlh, offset));
+    int left = static_cast<int>(reinterpret_cast<const char*>(nlh) + nlh->nlmsg_len - start);
+    for (const auto* attr = reinterpret_cast<const nlattr*>(start); mnl_attr_ok(attr, left);
+         left -= static_cast<int>(MNL_ALIGN(attr->nla_len)), attr = mnl_attr_next(attr)) {
+      if (mnl_attr_get_type(attr) != NLMSGERR_ATTR_MSG) continue;
+      const char* text = static_cast<const char*>(mnl_attr_get_payload(attr));
+      return std::string(text, strnlen(text, mnl_attr_get_payload_len(attr)));
+    }
+    return {};
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<Socket> Socket::Open(int bus) {
   MnlSocketPtr s(mnl_socket_open2(bus, SOCK_CLOEXEC));
@@ -62,7 +95,13 @@ Status Socket::Receive(uint32_t seq, const std::string& what, const MessageCallb
       return Fail(ErrnoError(what + ": netlink receive", errno));
     }
     int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, port_id_, data_cb, &ctx);
-    if (r == MNL_CB_ERROR) return Fail(Error(Errc::kNetlink, fmt::format("{}: {}", what, std::strerror(errno)), errno));
+    if (r == MNL_CB_ERROR) {
+      int err = errno;
+      std::string ext = ExtAckMessage(buf.data(), static_cast<size_t>(n), seq);
+      std::string msg = fmt::format("{}: {}", what, std::strerror(err));
+      if (!ext.empty()) msg += fmt::format(" ({})", ext);
+      return Fail(Error(Errc::kNetlink, std::move(msg), err));
+    }
     if (r == MNL_CB_STOP) return OkStatus();
   }
 }

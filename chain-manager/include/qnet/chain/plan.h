@@ -1,0 +1,40 @@
+// From a chain file to what qnetd builds: every qube's addresses and agent
+// configuration, and every link. Pure: no I/O, unit-tested without root.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "qnet/agent/config.h"
+#include "qnet/config/chain_spec.h"
+
+namespace qnet::chain {
+
+struct QubePlan {
+  config::QubeSpec spec;
+  IpAddr addr4;
+  std::optional<IpAddr> addr6;
+  agent::AgentConfig agent;  // what qnet.Configure sends
+};
+
+struct LinkPlan {
+  std::string netvm;   // creates the link in its namespace (side vif<N>.0)
+  std::string client;  // gets the peer as eth0
+  std::string vif;
+  uint32_t client_id = 0;
+};
+
+struct Plan {
+  std::string chain_name;
+  bool ipv6 = false;
+  bool lab = false;
+  std::vector<QubePlan> qubes;  // netvms before their clients
+  std::vector<LinkPlan> links;
+  const QubePlan* Find(std::string_view name) const;
+};
+
+// Errors name the qube (the config parser has already checked positions).
+Result<Plan> BuildPlan(const config::ChainSpec& spec);
+
+}  // namespace qnet::chain

@@ -1,0 +1,27 @@
+// Tearing an instance down to nothing: every namespace it recorded, every
+// process inside them, its runtime directory and its state. Works with or
+// without a live qnetd, and is safe to run twice.
+#pragma once
+
+#include <vector>
+
+#include "qnet/chain/instance.h"
+
+namespace qnet::chain {
+
+struct CleanupReport {
+  int namespaces_removed = 0;
+  int processes_killed = 0;
+  std::vector<std::string> errors;
+};
+
+// Kills every process in each recorded namespace (SIGKILL), unpins the
+// namespaces, then removes the runtime directory and the state file.
+// keep_daemon_files: qnetd calling this keeps its own lock and socket
+// until it exits.
+CleanupReport CleanupInstance(const Instance& inst, bool keep_daemon_files);
+
+// Kills and unpins one namespace of the instance ("<instance>-<name>").
+Status RemoveNamespace(const Instance& inst, const std::string& name, int* killed);
+
+}  // namespace qnet::chain

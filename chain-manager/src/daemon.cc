@@ -1,0 +1,297 @@
+#include "daemon.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cleanup.h"
+#include "links.h"
+#include "qnet/agent/config.h"
+#include "qnet/chain/lab.h"
+#include "qnet/config/chain_file.h"
+#include "qnet/config/topology.h"
+#include "qnet/qrexec/frame.h"
+#include "qnet/qube/label.h"
+#include "qnet/qube/role.h"
+
+namespace qnet::chain {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+constexpr milliseconds kCallTimeout = seconds(30);
+
+}  // namespace
+
+Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry)
+    : inst_(std::move(inst)), opts_(std::move(opts)), registry_(std::move(registry)) {}
+
+Daemon::~Daemon() = default;
+
+bool Daemon::empty() {
+  std::lock_guard lock(mu_);
+  return !spec_.has_value();
+}
+
+void Daemon::Detach() {
+  std::lock_guard lock(mu_);
+  if (lab_) lab_->Detach();
+  lab_.release();  // NOLINT: the lab outlives this qnetd on purpose
+  qubes_.clear();
+}
+
+Status Daemon::SaveStateLocked() {
+  nlohmann::json j;
+  j["chain_path"] = spec_ ? spec_->source_path : "";
+  j["chain_text"] = spec_text_;
+  j["qubes"] = nlohmann::json::array();
+  for (const auto& [name, q] : qubes_)
+    j["qubes"].push_back({{"name", name}, {"pid", q->init_pid()}, {"start_time", q->start_time()}});
+  QNET_TRY(MakeDirs(inst_.state_dir(), 0700));
+  return WriteFileAtomic(inst_.state_file(), j.dump(2), 0600);
+}
+
+Status Daemon::Restore() {
+  std::lock_guard lock(mu_);
+  auto text = ReadFile(inst_.state_file());
+  if (!text) return OkStatus();  // nothing to adopt
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Fail(Errc::kInvalidArgument, fmt::format("{}: not JSON", inst_.state_file()));
+  std::string chain_text = j.value("chain_text", "");
+  if (chain_text.empty()) return OkStatus();
+  QNET_ASSIGN_OR_RETURN(config::ChainSpec spec,
+                        config::ParseChainText(chain_text, j.value("chain_path", ""), registry_));
+  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec));
+  for (const auto& q : j.value("qubes", nlohmann::json::array())) {
+    std::string name = q.value("name", "");
+    auto adopted = QubeProcess::Adopt(inst_, name, q.value("pid", 0),
+                                      q.value("start_time", 0ULL));
+    if (!adopted) {
+      spdlog::warn("not adopting {}: {}", name, adopted.error().message());
+      continue;
+    }
+    qubes_[name] = std::move(*adopted);
+    spdlog::info("adopted qube {}", name);
+  }
+  spec_ = std::move(spec);
+  spec_text_ = chain_text;
+  plan_ = std::move(plan);
+  return OkStatus();
+}
+
+Result<std::string> Daemon::Up(const std::string& display_path, const std::string& text) {
+  QNET_ASSIGN_OR_RETURN(config::ChainSpec spec,
+                        config::ParseChainText(text, display_path, registry_));
+  std::lock_guard lock(mu_);
+  if (spec_)
+    return Fail(Errc::kFailedPrecondition,
+                fmt::format("chain '{}' is up; run `qnet down --all` first", spec_->name));
+  Status s = UpLocked(spec, text);
+  if (!s) {
+    // Never leave half a chain behind: a failed `up` removes what it made.
+    qubes_.clear();
+    lab_.reset();
+    plan_.reset();
+    CleanupInstance(inst_, /*keep_daemon_files=*/true);
+    return Fail(s.error());
+  }
+  return fmt::format("chain {} up: {} qubes\n", spec_->name, qubes_.size());
+}
+
+Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) {
+  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec));
+  QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
+  if (plan.lab) {
+    QNET_ASSIGN_OR_RETURN(lab_, LabRuntime::Start(inst_, opts_.bin_dir + "/qnet-lab", plan.ipv6));
+  }
+  // Spawn every qube at once; each agent locks its qube down on its own.
+  for (const QubePlan& q : plan.qubes) {
+    SpawnParams p{.name = q.spec.name, .ipv6 = plan.ipv6,
+                  .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
+                  .agent_path = opts_.bin_dir + "/qnet-agent"};
+    QNET_ASSIGN_OR_RETURN(auto proc, QubeProcess::Spawn(inst_, p));
+    qubes_[q.spec.name] = std::move(proc);
+  }
+  spec_ = spec;
+  spec_text_ = text;
+  QNET_TRY(SaveStateLocked());
+  // Contract 1: no link exists before the qube's table is verified by us.
+  for (const QubePlan& q : plan.qubes) {
+    auto& proc = qubes_[q.spec.name];
+    QNET_TRY(proc->WaitForAgent(kCallTimeout + seconds(opts_.hold_seconds)));
+    QNET_TRY(VerifyQubeLockdown(proc->netns_fd(), q.spec.name));
+  }
+  for (const LinkPlan& l : plan.links) {
+    VifLink link{.netvm_netns_fd = qubes_[l.netvm]->netns_fd(),
+                 .client_netns_fd = qubes_[l.client]->netns_fd(), .vif = l.vif,
+                 .client_ifname = "eth0"};
+    if (Status s = CreateVifLink(link); !s)
+      return Fail(s.error().Wrap(fmt::format("link {} -> {}", l.client, l.netvm)));
+  }
+  for (const QubePlan& q : plan.qubes) {
+    if (q.spec.role == qube::Role::kNet && lab_)
+      QNET_TRY(lab_->ConnectSysNet(qubes_[q.spec.name]->netns_fd()));
+  }
+  for (const LinkPlan& l : plan.links) {
+    QNET_TRY(SetUpInNetns(qubes_[l.netvm]->netns_fd(), l.vif));
+    QNET_TRY(SetUpInNetns(qubes_[l.client]->netns_fd(), "eth0"));
+  }
+  for (const QubePlan& q : plan.qubes) {
+    if (q.spec.role == qube::Role::kNet && lab_)
+      QNET_TRY(SetUpInNetns(qubes_[q.spec.name]->netns_fd(), lab::kSysNetUplinkIf));
+  }
+  for (const QubePlan& q : plan.qubes) {
+    QNET_ASSIGN_OR_RETURN(auto r, qubes_[q.spec.name]->Call("qnet.Configure",
+                                                           agent::ToJson(q.agent), kCallTimeout));
+    if (r.exit_code != 0)
+      return Fail(Errc::kFailedPrecondition,
+                  fmt::format("qube {}: configure: {}", q.spec.name, r.stderr_data));
+  }
+  plan_ = std::move(plan);
+  return OkStatus();
+}
+
+Status Daemon::RemoveQubeLocked(const std::string& name) {
+  auto it = qubes_.find(name);
+  pid_t pid = it != qubes_.end() ? it->second->init_pid() : -1;
+  if (it != qubes_.end()) qubes_.erase(it);
+  int killed = 0;
+  Status s = RemoveNamespace(inst_, inst_.netns_name(name), &killed);
+  if (pid > 0) ::waitpid(pid, nullptr, WNOHANG);
+  return s;
+}
+
+Result<std::string> Daemon::Down(const std::string& qube, bool recursive) {
+  std::lock_guard lock(mu_);
+  if (qube.empty()) {
+    qubes_.clear();
+    lab_.reset();
+    spec_.reset();
+    plan_.reset();
+    spec_text_.clear();
+    CleanupReport r = CleanupInstance(inst_, /*keep_daemon_files=*/true);
+    if (!r.errors.empty())
+      return Fail(Errc::kIo, fmt::format("down: {}", fmt::join(r.errors, "; ")));
+    return fmt::format("down: {} namespaces removed\n", r.namespaces_removed);
+  }
+  if (!spec_ || !qubes_.contains(qube))
+    return Fail(Errc::kNotFound, fmt::format("qube '{}' is not running", qube));
+  // Clients first: a netvm is removed only after everything behind it.
+  std::vector<std::string> order;
+  std::vector<std::string> todo = {qube};
+  while (!todo.empty()) {
+    std::string q = todo.back();
+    todo.pop_back();
+    order.push_back(q);
+    for (const std::string& c : config::ClientsOf(*spec_, q)) {
+      if (!qubes_.contains(c)) continue;
+      if (!recursive)
+        return Fail(Errc::kFailedPrecondition,
+                    fmt::format("qube '{}' is the netvm of '{}'; use --recursive", qube, c));
+      todo.push_back(c);
+    }
+  }
+  std::string out;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    QNET_TRY(RemoveQubeLocked(*it));
+    out += fmt::format("{} down\n", *it);
+  }
+  QNET_TRY(SaveStateLocked());
+  return out;
+}
+
+std::shared_ptr<QubeProcess> Daemon::FindQube(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = qubes_.find(name);
+  return it == qubes_.end() ? nullptr : it->second;
+}
+
+Result<std::vector<QubeRow>> Daemon::List() {
+  std::lock_guard lock(mu_);
+  std::vector<QubeRow> rows;
+  if (!plan_) return rows;
+  for (const QubePlan& q : plan_->qubes) {
+    QubeRow r;
+    r.name = q.spec.name;
+    r.id = q.spec.id;
+    r.role = std::string(qube::RoleName(q.spec.role));
+    r.label = std::string(qube::LabelName(q.spec.label));
+    r.netvm = q.spec.netvm.value_or("-");
+    r.ip = q.addr4.ToString();
+    auto it = qubes_.find(q.spec.name);
+    if (it == qubes_.end()) {
+      r.state = "halted";
+    } else {
+      r.init_pid = it->second->init_pid();
+      r.state = it->second->alive() ? "running" : "dead";
+      if (auto c = ReadDropCounters(it->second->netns_fd()); c) {
+        r.drops_input = c->input;
+        r.drops_forward = c->forward;
+        r.drops_output = c->output;
+        r.counters_ok = true;
+      }
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+Result<std::string> Daemon::Graph() {
+  std::lock_guard lock(mu_);
+  if (!plan_) return Fail(Errc::kNotFound, "no chain is up");
+  std::string out = fmt::format("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontcolor=white];\n", plan_->chain_name);
+  for (const QubePlan& q : plan_->qubes) {
+    out += fmt::format("  \"{}\" [fillcolor=\"{}\", label=\"{}\\n{}\\n{}\"];\n", q.spec.name,
+                       qube::LabelHexColor(q.spec.label), q.spec.name, qube::RoleName(q.spec.role),
+                       q.addr4);
+    if (q.spec.netvm) out += fmt::format("  \"{}\" -> \"{}\";\n", q.spec.name, *q.spec.netvm);
+    if (q.spec.role == qube::Role::kNet && plan_->lab)
+      out += fmt::format("  \"{}\" -> \"lab\";\n", q.spec.name);
+  }
+  if (plan_->lab)
+    out += "  \"lab\" [shape=ellipse, fillcolor=\"#888a85\", label=\"lab internet\\n198.51.100.1\"];\n";
+  out += "}\n";
+  return out;
+}
+
+Result<std::string> Daemon::Save() {
+  std::lock_guard lock(mu_);
+  if (!spec_) return Fail(Errc::kNotFound, "no chain is up");
+  return config::FormatChainFile(*spec_);
+}
+
+Result<int> Daemon::Exec(const std::string& qube, const std::vector<std::string>& argv, bool root,
+                         std::vector<int> stdio) {
+  auto proc = FindQube(qube);
+  if (!proc) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not running", qube));
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    return Fail(ErrnoError("socketpair", errno));
+  UniqueFd ours(sv[0]), theirs(sv[1]);
+  nlohmann::json j = {{"argv", argv}, {"root", root}};
+  stdio.push_back(theirs.get());
+  QNET_ASSIGN_OR_RETURN(auto r, proc->Call("qnet.Exec", j.dump(), kCallTimeout, stdio));
+  theirs.reset();
+  if (r.exit_code != 0) return Fail(Errc::kFailedPrecondition, r.stderr_data);
+  qrexec::Channel result(std::move(ours));
+  auto msg = result.Receive();
+  if (!msg || msg->type != qrexec::MsgType::kDataExitCode)
+    return Fail(Errc::kUnavailable, fmt::format("qube {}: the command's exit code was lost "
+                                                "(agent restarted?)", qube));
+  QNET_ASSIGN_OR_RETURN(int32_t code, qrexec::DecodeExitCode(msg->payload));
+  return static_cast<int>(code);
+}
+
+Result<std::string> Daemon::TestReload(const std::string& qube, int count, bool unsafe) {
+  auto proc = FindQube(qube);
+  if (!proc) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not running", qube));
+  QNET_ASSIGN_OR_RETURN(auto r, proc->Call("qnet.TestReload", std::to_string(count), seconds(300),
+                                           {}, unsafe ? "unsafe" : "safe"));
+  if (r.exit_code != 0) return Fail(Errc::kFailedPrecondition, r.stderr_data);
+  return r.stdout_data;
+}
+
+}  // namespace qnet::chain

@@ -1,0 +1,82 @@
+// qnetd's core: the instance's chain, its qubes and lab, and the admin
+// operations the CLI calls. Thread-safe: one mutex guards the chain state;
+// exec calls hold it only to find the qube.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "lab_runtime.h"
+#include "qnet/chain/instance.h"
+#include "qnet/chain/plan.h"
+#include "qnet/config/chain_spec.h"
+#include "qnet/config/key_registry.h"
+#include "qube_runtime.h"
+
+namespace qnet::chain {
+
+struct DaemonOptions {
+  std::string bin_dir;  // where qnet-agent and qnet-lab are
+  // Test hook (QNET_TEST_HOLD_LOCKDOWN="qube:seconds"): that qube's agent
+  // waits before it creates its table.
+  std::string hold_qube;
+  int hold_seconds = 0;
+};
+
+struct QubeRow {
+  std::string name, state, role, label, netvm, ip;
+  uint32_t id = 0;
+  pid_t init_pid = 0;
+  uint64_t drops_input = 0, drops_forward = 0, drops_output = 0;
+  bool counters_ok = false;
+};
+
+class Daemon {
+ public:
+  Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry);
+  ~Daemon();
+
+  // Adopts the qubes of a previous qnetd from the state file.
+  Status Restore();
+  Result<std::string> Up(const std::string& display_path, const std::string& text);
+  // qube empty: everything (then the daemon should exit).
+  Result<std::string> Down(const std::string& qube, bool recursive);
+  Result<std::vector<QubeRow>> List();
+  Result<std::string> Graph();
+  Result<std::string> Save();
+  // Runs argv in the qube with the given stdio; returns the exit code.
+  Result<int> Exec(const std::string& qube, const std::vector<std::string>& argv, bool root,
+                   std::vector<int> stdio);
+  Result<std::string> TestReload(const std::string& qube, int count, bool unsafe);
+  bool empty();
+  // Forgets every running qube without stopping it (qnetd exits, the chain stays).
+  void Detach();
+
+ private:
+  Status UpLocked(const config::ChainSpec& spec, const std::string& text);
+  Status SaveStateLocked();
+  std::shared_ptr<QubeProcess> FindQube(const std::string& name);
+  Status RemoveQubeLocked(const std::string& name);
+
+  Instance inst_;
+  DaemonOptions opts_;
+  config::KeyRegistry registry_;
+  std::mutex mu_;
+  std::optional<config::ChainSpec> spec_;
+  std::string spec_text_;
+  std::optional<Plan> plan_;
+  std::map<std::string, std::shared_ptr<QubeProcess>> qubes_;
+  std::unique_ptr<LabRuntime> lab_;
+};
+
+// nft read-back inside a qube's namespace (qnetd trusts no agent's word).
+Status VerifyQubeLockdown(int netns_fd, const std::string& qube);
+struct DropCounters {
+  uint64_t input = 0, forward = 0, output = 0;
+};
+Result<DropCounters> ReadDropCounters(int netns_fd);
+
+}  // namespace qnet::chain

@@ -1,0 +1,100 @@
+#include "qnet/chain/plan.h"
+
+#include "qnet/chain/lab.h"
+#include "qnet/config/topology.h"
+#include "qnet/qube/address.h"
+#include "qnet/qube/role.h"
+
+namespace qnet::chain {
+
+const QubePlan* Plan::Find(std::string_view name) const {
+  for (const auto& q : qubes)
+    if (q.spec.name == name) return &q;
+  return nullptr;
+}
+
+namespace {
+
+Result<agent::Uplink> UplinkFor(const Plan& plan, const QubePlan& q) {
+  agent::Uplink u;
+  if (q.spec.role == qube::Role::kNet) {
+    if (!plan.lab)
+      return Fail(Errc::kInvalidArgument,
+                  fmt::format("qube {}: a net qube needs the [lab] uplink (a real uplink is not "
+                              "supported yet)", q.spec.name));
+    u.ifname = lab::kSysNetUplinkIf;
+    u.addr4 = lab::kSysNetUplink4;
+    u.gateway4 = lab::kRouterUplink4.addr();
+    if (plan.ipv6) {
+      u.addr6 = lab::kSysNetUplink6;
+      u.gateway6 = lab::kRouterUplink6.addr();
+    }
+    return u;
+  }
+  const QubePlan* netvm = plan.Find(*q.spec.netvm);
+  if (!netvm) return Fail(Errc::kInternal, fmt::format("qube {}: netvm not planned", q.spec.name));
+  u.ifname = std::string(qube::kClientIfName);
+  u.addr4 = IpPrefix::Host(q.addr4);
+  u.gateway4 = netvm->addr4;
+  if (plan.ipv6 && q.addr6 && netvm->addr6) {
+    u.addr6 = IpPrefix::Host(*q.addr6);
+    u.gateway6 = *netvm->addr6;
+  }
+  u.gateway_mac = agent::kVifMac;
+  return u;
+}
+
+}  // namespace
+
+Result<Plan> BuildPlan(const config::ChainSpec& spec) {
+  Plan plan;
+  plan.chain_name = spec.name;
+  plan.ipv6 = spec.ipv6 == config::Ipv6Mode::kRouted;
+  plan.lab = spec.lab.has_value();
+  QNET_ASSIGN_OR_RETURN(std::vector<std::string> order, config::TopologicalOrder(spec));
+  for (const std::string& name : order) {
+    const config::QubeSpec* qs = spec.FindQube(name);
+    QubePlan q;
+    q.spec = *qs;
+    QNET_ASSIGN_OR_RETURN(q.addr4, qube::Ipv4ForId(qs->id));
+    if (plan.ipv6) {
+      QNET_ASSIGN_OR_RETURN(IpAddr a6, qube::Ipv6ForId(qs->id));
+      q.addr6 = a6;
+    }
+    plan.qubes.push_back(std::move(q));
+  }
+  const auto dns = qube::VirtualDnsServers();
+  for (QubePlan& q : plan.qubes) {
+    agent::AgentConfig& c = q.agent;
+    c.qube = q.spec.name;
+    c.role = std::string(qube::RoleName(q.spec.role));
+    c.ipv6 = plan.ipv6;
+    c.addr4 = q.addr4;
+    c.addr6 = q.addr6;
+    QNET_ASSIGN_OR_RETURN(agent::Uplink u, UplinkFor(plan, q));
+    c.uplink = u;
+    if (q.spec.role == qube::Role::kNet) {
+      c.dns_upstream = {lab::kDns4};
+      c.nameservers = {lab::kDns4};
+    } else {
+      c.dns_upstream = {dns[0], dns[1]};
+      c.nameservers = {dns[0], dns[1]};
+    }
+    for (const std::string& client : config::ClientsOf(spec, q.spec.name)) {
+      const config::QubeSpec* cs = spec.FindQube(client);
+      QNET_ASSIGN_OR_RETURN(std::string vif, qube::VifName(cs->id));
+      agent::Client cl{.name = client, .id = cs->id, .vif = vif};
+      QNET_ASSIGN_OR_RETURN(cl.addr4, qube::Ipv4ForId(cs->id));
+      if (plan.ipv6) {
+        QNET_ASSIGN_OR_RETURN(IpAddr a6, qube::Ipv6ForId(cs->id));
+        cl.addr6 = a6;
+      }
+      c.clients.push_back(cl);
+      plan.links.push_back({.netvm = q.spec.name, .client = client, .vif = vif,
+                            .client_id = cs->id});
+    }
+  }
+  return plan;
+}
+
+}  // namespace qnet::chain

@@ -1,0 +1,193 @@
+// qnet: the command line of qnet, modelled on qvm-* tools. It talks to the
+// instance's qnetd over its root-only socket.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cleanup.h"
+#include "client.h"
+#include "ls_format.h"
+#include "qnet/base/fd.h"
+#include "qnet/base/process.h"
+
+namespace qnet::chain {
+namespace {
+
+struct Args {
+  std::string instance;
+  std::string file;
+  std::string qube;
+  bool all = false, recursive = false, json = false, root = false, unsafe = false;
+  std::vector<std::string> command;
+  std::string svg;
+  int count = 1;
+};
+
+// Prints a call's output and returns the exit code the CLI should exit with.
+int Finish(const Result<qrexec::CallResult>& r) {
+  if (!r) {
+    fmt::print(stderr, "qnet: {}\n", r.error().message());
+    return 1;
+  }
+  fmt::print("{}", r->stdout_data);
+  if (!r->stderr_data.empty()) fmt::print(stderr, "qnet: {}", r->stderr_data);
+  return r->exit_code;
+}
+
+int CallDaemon(const Instance& inst, bool start, const std::string& service,
+               const nlohmann::json& input) {
+  auto ch = ConnectDaemon(inst, start);
+  if (!ch) {
+    fmt::print(stderr, "qnet: {}\n", ch.error().message());
+    return 1;
+  }
+  return Finish(AdminCall(*ch, service, input.dump()));
+}
+
+int CmdUp(const Instance& inst, const Args& a) {
+  auto text = ReadFile(a.file);
+  if (!text) {
+    fmt::print(stderr, "qnet: {}\n", text.error().message());
+    return 1;
+  }
+  return CallDaemon(inst, true, "admin.Up", {{"path", a.file}, {"text", *text}});
+}
+
+int CmdDown(const Instance& inst, const Args& a) {
+  if (a.all == !a.qube.empty()) {
+    fmt::print(stderr, "qnet: down: give a QUBE or --all\n");
+    return 2;
+  }
+  auto ch = ConnectDaemon(inst, false);
+  if (!ch && a.all) {
+    // No qnetd (it crashed or was killed): clean up from the records alone.
+    CleanupReport r = CleanupInstance(inst, /*keep_daemon_files=*/false);
+    for (const auto& e : r.errors) fmt::print(stderr, "qnet: {}\n", e);
+    fmt::print("down: {} namespaces removed (no qnetd was running)\n", r.namespaces_removed);
+    return r.errors.empty() ? 0 : 1;
+  }
+  if (!ch) return Finish(Fail(ch.error()));
+  return Finish(AdminCall(*ch, "admin.Down",
+                          nlohmann::json{{"qube", a.qube}, {"recursive", a.recursive}}.dump()));
+}
+
+int CmdLs(const Instance& inst, const Args& a) {
+  auto ch = ConnectDaemon(inst, ::access(inst.state_file().c_str(), F_OK) == 0);
+  if (!ch) {
+    if (a.json) fmt::print("[]\n");
+    else fmt::print("no chain is up (instance {})\n", inst.name());
+    return 0;
+  }
+  auto r = AdminCall(*ch, "admin.List", "{}");
+  if (!r || r->exit_code != 0) return Finish(r);
+  if (a.json) {
+    fmt::print("{}\n", r->stdout_data);
+    return 0;
+  }
+  auto table = FormatQubeTable(r->stdout_data, ::isatty(1));
+  if (!table) return Finish(Fail(table.error()));
+  fmt::print("{}", *table);
+  return 0;
+}
+
+int CmdExec(const Instance& inst, const Args& a) {
+  auto ch = ConnectDaemon(inst, false);
+  if (!ch) return Finish(Fail(ch.error()));
+  nlohmann::json in = {{"qube", a.qube}, {"argv", a.command}, {"root", a.root}};
+  auto r = AdminCall(*ch, "admin.Exec", in.dump(), {0, 1, 2}, /*long_running=*/true);
+  if (!r) return Finish(r);
+  if (!r->stderr_data.empty()) fmt::print(stderr, "qnet: {}", r->stderr_data);
+  return r->exit_code;
+}
+
+int CmdGraph(const Instance& inst, const Args& a) {
+  auto ch = ConnectDaemon(inst, false);
+  if (!ch) return Finish(Fail(ch.error()));
+  auto r = AdminCall(*ch, "admin.Graph", "{}");
+  if (!r || r->exit_code != 0 || a.svg.empty()) return Finish(r);
+  // Render with Graphviz if it is installed: dot reads the DOT on stdin.
+  std::string dot_file = a.svg + ".dot";
+  if (Status s = WriteFile(dot_file, r->stdout_data); !s) return Finish(Fail(s.error()));
+  auto out = RunCapture({"dot", "-Tsvg", "-o", a.svg, dot_file});
+  ::unlink(dot_file.c_str());
+  if (!out) {
+    fmt::print(stderr, "qnet: graph --svg needs Graphviz (apt-get install graphviz): {}\n",
+               out.error().message());
+    return 1;
+  }
+  fmt::print("wrote {}\n", a.svg);
+  return 0;
+}
+
+int CmdSave(const Instance& inst, const Args& a) {
+  auto ch = ConnectDaemon(inst, false);
+  if (!ch) return Finish(Fail(ch.error()));
+  auto r = AdminCall(*ch, "admin.Save", "{}");
+  if (!r || r->exit_code != 0) return Finish(r);
+  if (Status s = WriteFileAtomic(a.file, r->stdout_data, 0644); !s) return Finish(Fail(s.error()));
+  fmt::print("saved chain to {}\n", a.file);
+  return 0;
+}
+
+int CmdTestReload(const Instance& inst, const Args& a) {
+  return CallDaemon(inst, false, "admin.TestReload",
+                    {{"qube", a.qube}, {"count", a.count}, {"unsafe", a.unsafe}});
+}
+
+}  // namespace
+}  // namespace qnet::chain
+
+int main(int argc, char** argv) {
+  using namespace qnet::chain;
+  CLI::App app{"qnet: Qubes-style network compartments and chains"};
+  app.require_subcommand(1);
+  Args a;
+  app.add_option("--instance", a.instance, "instance (default $QNET_INSTANCE or qnet)");
+  using Handler = int (*)(const Instance&, const Args&);
+  std::vector<std::pair<CLI::App*, Handler>> table;
+
+  auto* up = app.add_subcommand("up", "bring a chain up from a chain file");
+  up->add_option("FILE", a.file, "chain file (TOML)")->required();
+  table.emplace_back(up, CmdUp);
+  auto* down = app.add_subcommand("down", "bring a qube, or everything, down");
+  down->add_option("QUBE", a.qube);
+  down->add_flag("--all", a.all, "the whole chain, the lab and qnetd");
+  down->add_flag("--recursive", a.recursive, "also the qubes behind QUBE");
+  table.emplace_back(down, CmdDown);
+  auto* ls = app.add_subcommand("ls", "list qubes");
+  ls->add_flag("--json", a.json);
+  table.emplace_back(ls, CmdLs);
+  auto* exec = app.add_subcommand("exec", "run a command in a qube");
+  exec->add_flag("--root", a.root, "as root with capabilities (debugging only)");
+  exec->add_option("QUBE", a.qube)->required();
+  exec->add_option("CMD", a.command)->required();
+  exec->prefix_command(false);
+  table.emplace_back(exec, CmdExec);
+  auto* graph = app.add_subcommand("graph", "print the chain as Graphviz DOT");
+  graph->add_option("--svg", a.svg, "render to an SVG file with dot");
+  table.emplace_back(graph, CmdGraph);
+  auto* save = app.add_subcommand("save", "write the running chain as a chain file");
+  save->add_option("FILE", a.file)->required();
+  table.emplace_back(save, CmdSave);
+  auto* reload = app.add_subcommand("test-reload", "(tests) reload a qube's rules N times");
+  reload->group("");
+  reload->add_option("QUBE", a.qube)->required();
+  reload->add_option("COUNT", a.count)->required();
+  reload->add_flag("--unsafe", a.unsafe, "delete and re-add the table (leaks; positive control)");
+  table.emplace_back(reload, CmdTestReload);
+
+  CLI11_PARSE(app, argc, argv);
+  if (::geteuid() != 0) {
+    fmt::print(stderr, "qnet: must run as root (qnetd's socket is root-only)\n");
+    return 1;
+  }
+  auto inst = Instance::FromFlagOrEnv(a.instance);
+  if (!inst) {
+    fmt::print(stderr, "qnet: {}\n", inst.error().message());
+    return 2;
+  }
+  for (auto& [cmd, handler] : table)
+    if (cmd->parsed()) return handler(*inst, a);
+  return 2;
+}

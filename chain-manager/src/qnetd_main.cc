@@ -1,0 +1,156 @@
+// qnetd: the dom0-like daemon of one qnet instance. It builds the chain,
+// holds a control channel to every qube's agent, and serves the CLI on a
+// root-only Unix socket. Killing it leaves every qube and rule in place;
+// a new qnetd adopts them from the state file.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "admin_services.h"
+#include "cleanup.h"
+#include "daemon.h"
+#include "qnet/base/log.h"
+#include "registry.h"
+
+namespace qnet::chain {
+namespace {
+
+Result<UniqueFd> ListenAdmin(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Fail(ErrnoError("socket", errno));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof addr.sun_path - 1));
+  ::unlink(path.c_str());
+  mode_t old = ::umask(0077);
+  int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::umask(old);
+  if (rc != 0) return Fail(ErrnoError(fmt::format("bind {}", path), errno));
+  if (::listen(fd.get(), 16) != 0) return Fail(ErrnoError("listen", errno));
+  return fd;
+}
+
+bool PeerIsRoot(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  return ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == 0;
+}
+
+std::string BinDir() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("/usr/local/bin") : self.parent_path().string();
+}
+
+void ParseHoldHook(DaemonOptions& o) {
+  const char* hook = std::getenv("QNET_TEST_HOLD_LOCKDOWN");
+  if (!hook) return;
+  std::string h(hook);
+  auto colon = h.find(':');
+  if (colon == std::string::npos) return;
+  o.hold_qube = h.substr(0, colon);
+  o.hold_seconds = std::clamp(std::atoi(h.c_str() + colon + 1), 0, 60);
+}
+
+int Serve(Daemon& daemon, int listen_fd) {
+  std::atomic<bool> exit_requested{false};
+  qrexec::ServiceTable services = AdminServices(daemon, exit_requested);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC));
+  std::atomic<int> active{0};
+  while (!exit_requested) {
+    pollfd fds[2] = {{listen_fd, POLLIN, 0}, {sfd.get(), POLLIN, 0}};
+    int n = ::poll(fds, 2, 200);
+    if (n < 0 && errno != EINTR) return 1;
+    if (fds[1].revents & POLLIN) {
+      spdlog::info("signal: exiting; the chain stays up (a new qnetd adopts it)");
+      daemon.Detach();
+      return 0;
+    }
+    if (!(fds[0].revents & POLLIN)) continue;
+    int c = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    UniqueFd conn(c);
+    if (!PeerIsRoot(conn.get())) {
+      spdlog::warn("refused a non-root client");
+      continue;
+    }
+    ++active;
+    std::thread([&, conn = std::move(conn)]() mutable {
+      qrexec::Channel ch(std::move(conn));
+      if (Status s = qrexec::ServeOne(ch, services, std::chrono::seconds(30)); !s)
+        spdlog::debug("client: {}", s.error().message());
+      --active;
+    }).detach();
+  }
+  // Let the reply to `down --all` reach the CLI before the socket goes away.
+  for (int i = 0; i < 500 && active > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return 0;
+}
+
+}  // namespace
+}  // namespace qnet::chain
+
+int main(int argc, char** argv) {
+  using namespace qnet;
+  using namespace qnet::chain;
+  CLI::App app{"qnetd: the qnet daemon (one per instance)"};
+  std::string instance_flag, log_level = "info";
+  app.add_option("--instance", instance_flag, "instance name (default $QNET_INSTANCE or qnet)");
+  app.add_option("--log-level", log_level, "debug|info|warn|error");
+  CLI11_PARSE(app, argc, argv);
+  InitLogging("qnetd", log_level);
+  if (::geteuid() != 0) {
+    spdlog::error("qnetd must run as root");
+    return 1;
+  }
+  auto inst = Instance::FromFlagOrEnv(instance_flag);
+  if (!inst) {
+    spdlog::error("{}", inst.error().message());
+    return 2;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  if (Status s = MakeDirs(inst->runtime_dir(), 0700); !s) {
+    spdlog::error("{}", s.error().message());
+    return 1;
+  }
+  ::chmod(inst->runtime_dir().c_str(), 0700);
+  auto lock = OpenFd(inst->lock_path(), O_RDWR | O_CREAT, 0600);
+  if (!lock || ::flock(lock->get(), LOCK_EX | LOCK_NB) != 0) {
+    spdlog::info("qnetd for instance {} is already running", inst->name());
+    return 0;
+  }
+  DaemonOptions opts{.bin_dir = BinDir()};
+  ParseHoldHook(opts);
+  Daemon daemon(*inst, opts, BuildKeyRegistry());
+  if (Status s = daemon.Restore(); !s) spdlog::warn("restore: {}", s.error().message());
+  auto listen_fd = ListenAdmin(inst->socket_path());
+  if (!listen_fd) {
+    spdlog::error("{}", listen_fd.error().message());
+    return 1;
+  }
+  spdlog::info("qnetd {} serving {}", inst->name(), inst->socket_path());
+  int rc = Serve(daemon, listen_fd->get());
+  if (daemon.empty()) {
+    // Nothing left to keep: leave nothing under the runtime directory either.
+    ::unlink(inst->socket_path().c_str());
+    ::unlink(inst->lock_path().c_str());
+    ::rmdir(inst->runtime_dir().c_str());
+  }
+  return rc;
+}

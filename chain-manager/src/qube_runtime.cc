@@ -1,0 +1,157 @@
+#include "qube_runtime.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "qnet/base/process.h"
+#include "qnet/runtime/namespaces.h"
+
+namespace qnet::chain {
+namespace {
+
+constexpr int kControlFd = 3;
+constexpr int kListenFd = 4;
+
+Result<UniqueFd> ListenUnix(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Fail(ErrnoError("socket", errno));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    return Fail(Errc::kInvalidArgument, fmt::format("socket path too long: {}", path));
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  ::unlink(path.c_str());
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return Fail(ErrnoError(fmt::format("bind {}", path), errno));
+  ::chmod(path.c_str(), 0600);
+  if (::listen(fd.get(), 4) != 0) return Fail(ErrnoError("listen", errno));
+  return fd;
+}
+
+Result<UniqueFd> ConnectUnix(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Fail(ErrnoError("socket", errno));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof addr.sun_path - 1));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return Fail(ErrnoError(fmt::format("connect {}", path), errno));
+  return fd;
+}
+
+std::string AgentSocket(const Instance& inst, const std::string& name) {
+  return inst.agents_dir() + "/" + name + ".sock";
+}
+
+}  // namespace
+
+Status RecordNamespace(const Instance& inst, const std::string& netns_name) {
+  QNET_ASSIGN_OR_RETURN(UniqueFd fd, OpenFd(inst.namespaces_file(),
+                                            O_WRONLY | O_CREAT | O_APPEND, 0600));
+  return WriteAll(fd.get(), netns_name + "\n");
+}
+
+Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
+                                                        const SpawnParams& p) {
+  QNET_TRY(MakeDirs(inst.agents_dir(), 0700));
+  QNET_ASSIGN_OR_RETURN(UniqueFd listen_fd, ListenUnix(AgentSocket(inst, p.name)));
+  QNET_ASSIGN_OR_RETURN(auto pair, qrexec::Channel::Pair());
+  auto& [ours, theirs] = pair;
+  QNET_TRY(RecordNamespace(inst, inst.netns_name(p.name)));
+
+  // Everything the child touches is prepared here: it may not allocate.
+  std::vector<std::string> args = {p.agent_path, "init", "--instance", inst.name(), "--qube",
+                                   p.name, "--control-fd", std::to_string(kControlFd),
+                                   "--listen-fd", std::to_string(kListenFd), "--ipv6",
+                                   p.ipv6 ? "routed" : "off"};
+  if (p.hold_lockdown_seconds > 0) {
+    args.push_back("--hold-lockdown");
+    args.push_back(std::to_string(p.hold_lockdown_seconds));
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  static char kPath[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {kPath, nullptr};
+  const int theirs_fd = theirs.fd();
+  const int listen_raw = listen_fd.get();
+  const char* agent = p.agent_path.c_str();
+
+  runtime::CloneSpec spec;
+  spec.flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
+  spec.child_fn = [&]() -> int {
+    ::setsid();
+    // Park the fds above the target numbers first so dup2 cannot clobber one.
+    int c = ::fcntl(theirs_fd, F_DUPFD, 10);
+    int l = ::fcntl(listen_raw, F_DUPFD, 10);
+    if (c < 0 || l < 0 || ::dup2(c, kControlFd) < 0 || ::dup2(l, kListenFd) < 0) return 126;
+    CloseFdsFrom(kListenFd + 1);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(agent, argv.data(), envp);
+    return 127;
+  };
+  QNET_ASSIGN_OR_RETURN(pid_t pid, runtime::CloneProcess(spec));
+  auto q = std::unique_ptr<QubeProcess>(new QubeProcess());
+  q->name_ = p.name;
+  q->init_pid_ = pid;
+  q->control_ = std::make_unique<qrexec::Channel>(std::move(ours));
+  auto st = ProcessStartTime(pid);
+  q->start_time_ = st ? *st : 0;
+  if (Status s = runtime::PinNamespace(pid, "net", inst.netns_path(p.name)); !s) {
+    ::kill(pid, SIGKILL);
+    return Fail(s.error().Wrap(fmt::format("qube {}", p.name)));
+  }
+  QNET_ASSIGN_OR_RETURN(q->netns_fd_, OpenFd(inst.netns_path(p.name), O_RDONLY));
+  return q;
+}
+
+Result<std::unique_ptr<QubeProcess>> QubeProcess::Adopt(const Instance& inst,
+                                                        const std::string& name, pid_t init_pid,
+                                                        unsigned long long start_time) {
+  auto st = ProcessStartTime(init_pid);
+  if (!st || *st != start_time)
+    return Fail(Errc::kNotFound, fmt::format("qube {}: its init (pid {}) is gone", name, init_pid));
+  auto q = std::unique_ptr<QubeProcess>(new QubeProcess());
+  q->name_ = name;
+  q->init_pid_ = init_pid;
+  q->start_time_ = start_time;
+  QNET_ASSIGN_OR_RETURN(q->netns_fd_, OpenFd(inst.netns_path(name), O_RDONLY));
+  QNET_ASSIGN_OR_RETURN(UniqueFd fd, ConnectUnix(AgentSocket(inst, name)));
+  q->control_ = std::make_unique<qrexec::Channel>(std::move(fd));
+  return q;
+}
+
+bool QubeProcess::alive() const {
+  auto st = ProcessStartTime(init_pid_);
+  return st && *st == start_time_;
+}
+
+Result<qrexec::CallResult> QubeProcess::Call(const std::string& service, const std::string& input,
+                                             std::chrono::milliseconds timeout,
+                                             const std::vector<int>& fds, const std::string& arg) {
+  std::lock_guard lock(call_mu_);
+  qrexec::CallRequest req{.service = service, .arg = arg, .input = input, .fds = fds};
+  auto r = qrexec::Call(*control_, req, timeout);
+  if (!r) return Fail(r.error().Wrap(fmt::format("qube {}: {}", name_, service)));
+  return r;
+}
+
+Status QubeProcess::WaitForAgent(std::chrono::milliseconds timeout) {
+  auto r = Call("qnet.Status", "", timeout);
+  if (!r) return Fail(r.error());
+  if (r->exit_code != 0)
+    return Fail(Errc::kUnavailable, fmt::format("qube {}: agent status: {}", name_, r->stderr_data));
+  return OkStatus();
+}
+
+}  // namespace qnet::chain

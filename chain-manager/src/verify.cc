@@ -1,0 +1,38 @@
+// qnetd's own reading of a qube's table: the agent's word is never enough.
+#include "daemon.h"
+#include "qnet/netlink/socket.h"
+#include "qnet/nft/base_table.h"
+#include "qnet/nft/readback.h"
+
+namespace qnet::chain {
+namespace {
+
+Result<nft::TableState> ReadQubeTable(int netns_fd) {
+  QNET_ASSIGN_OR_RETURN(netlink::Socket nf, netlink::Socket::OpenInNetns(NETLINK_NETFILTER, netns_fd));
+  return nft::ReadTable(nf, nft::Family::kInet, nft::kQnetTableName);
+}
+
+}  // namespace
+
+Status VerifyQubeLockdown(int netns_fd, const std::string& qube) {
+  auto state = ReadQubeTable(netns_fd);
+  if (!state) return Fail(state.error().Wrap(fmt::format("qube {}: lockdown not verified", qube)));
+  if (Status s = nft::VerifyLockdown(*state); !s)
+    return Fail(s.error().Wrap(fmt::format("qube {}: lockdown not verified", qube)));
+  return OkStatus();
+}
+
+Result<DropCounters> ReadDropCounters(int netns_fd) {
+  QNET_ASSIGN_OR_RETURN(nft::TableState state, ReadQubeTable(netns_fd));
+  DropCounters d;
+  auto get = [&](nft::Hook h) -> uint64_t {
+    const nft::CounterState* c = state.FindCounter(nft::DropCounterName(h));
+    return c ? c->packets : 0;
+  };
+  d.input = get(nft::Hook::kInput);
+  d.forward = get(nft::Hook::kForward);
+  d.output = get(nft::Hook::kOutput);
+  return d;
+}
+
+}  // namespace qnet::chain

@@ -1,0 +1,32 @@
+// How qnet-agent is started: its command line, parsed into a value.
+//
+// `qnet-agent init ...` is a qube's PID 1 (netns backend); it prepares the
+// qube's mount namespace and runs `qnet-agent agent ...` with the same
+// options, restarting it when it exits.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "qnet/base/result.h"
+
+namespace qnet::agent {
+
+struct Options {
+  std::string mode;          // "init" or "agent"
+  std::string instance = "qnet";
+  std::string qube;          // the qube's name (also its hostname)
+  int control_fd = -1;       // qnetd's end of the control socket pair
+  int listen_fd = -1;        // listening socket qnetd reconnects to after a restart
+  bool ipv6 = false;         // chain ipv6 = "routed"
+  int hold_lockdown_seconds = 0;  // test hook: wait before creating the table
+  uid_t user_uid = 65534;    // the qube's unprivileged user
+  gid_t user_gid = 65534;
+
+  std::vector<std::string> ToArgv(const std::string& program, const std::string& mode) const;
+};
+
+// Parses argv (argv[1] is the mode). Errors name the flag.
+Result<Options> ParseOptions(int argc, char** argv);
+
+}  // namespace qnet::agent

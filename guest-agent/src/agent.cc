@@ -1,0 +1,161 @@
+#include "agent.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "exec.h"
+#include "net_setup.h"
+#include "rules.h"
+#include "qnet/base/fd.h"
+#include "qnet/base/log.h"
+#include "qnet/netlink/link.h"
+
+namespace qnet::agent {
+namespace {
+
+// The last configuration, kept in the qube's private /run so that a
+// restarted agent still knows it (the rules themselves stay in the kernel).
+constexpr const char* kSavedConfig = "/run/qnet-qube/config.json";
+
+qrexec::ServiceReply Reply(int code, std::string out, std::string err = {}) {
+  return {code, std::move(out), std::move(err)};
+}
+qrexec::ServiceReply ErrorReply(const Error& e) { return Reply(1, {}, e.message() + "\n"); }
+
+}  // namespace
+
+Status Agent::Start() {
+  QNET_ASSIGN_OR_RETURN(netlink::Socket nf, netlink::Socket::Open(NETLINK_NETFILTER));
+  nf_.emplace(std::move(nf));
+  if (opts_.hold_lockdown_seconds > 0) {
+    spdlog::warn("test hook: holding lockdown for {} s", opts_.hold_lockdown_seconds);
+    std::this_thread::sleep_for(std::chrono::seconds(opts_.hold_lockdown_seconds));
+  }
+  // Contract 1: the drop table exists before anything else happens.
+  QNET_TRY(Lockdown(*nf_, &lockdown_created_));
+  if (!opts_.ipv6) QNET_TRY(DisableIpv6Everywhere());
+  QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl, netlink::Socket::Open(NETLINK_ROUTE));
+  rtnl_.emplace(std::move(rtnl));
+  QNET_TRY(netlink::SetLinkUp(*rtnl_, "lo", true));
+  LoadSavedConfig();
+  return OkStatus();
+}
+
+void Agent::LoadSavedConfig() {
+  auto text = ReadFile(kSavedConfig);
+  if (!text) return;
+  auto c = AgentConfigFromJson(*text);
+  if (c) config_ = std::move(*c);
+}
+
+qrexec::ServiceReply Agent::Configure(qrexec::ServiceRequest& req) {
+  auto c = AgentConfigFromJson(req.input);
+  if (!c) return ErrorReply(c.error());
+  if (c->qube != opts_.qube)
+    return ErrorReply(Error(Errc::kInvalidArgument,
+                            fmt::format("config is for qube '{}', this is '{}'", c->qube, opts_.qube)));
+  // Rules first: a config whose rules fail to apply leaves the lockdown drop.
+  if (Status s = InstallRoleRules(*nf_, *c); !s) return ErrorReply(s.error().Wrap("rules"));
+  if (Status s = ApplyNetworkConfig(*rtnl_, *c); !s) return ErrorReply(s.error().Wrap("network"));
+  (void)WriteFileAtomic(kSavedConfig, ToJson(*c), 0600);
+  config_ = std::move(*c);
+  return Reply(0, "configured\n");
+}
+
+qrexec::ServiceReply Agent::StatusCall(qrexec::ServiceRequest&) {
+  nlohmann::json j = {{"qube", opts_.qube},
+                      {"lockdown", true},
+                      {"configured", config_.has_value()},
+                      {"agent_pid", ::getpid()}};
+  return Reply(0, j.dump());
+}
+
+qrexec::ServiceReply Agent::Exec(qrexec::ServiceRequest& req) {
+  auto j = nlohmann::json::parse(req.input, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("argv") || !j["argv"].is_array())
+    return Reply(2, {}, "exec: input must be {\"argv\": [...], \"root\": bool}\n");
+  if (req.fds.size() != 4) return Reply(2, {}, "exec: expected 4 fds (stdin stdout stderr result)\n");
+  ExecRequest er;
+  for (const auto& a : j["argv"]) {
+    if (!a.is_string()) return Reply(2, {}, "exec: argv must be strings\n");
+    er.argv.push_back(a.get<std::string>());
+  }
+  er.root = j.value("root", false);
+  er.uid = opts_.user_uid;
+  er.gid = opts_.user_gid;
+  Status s = StartExec(er, std::move(req.fds[0]), std::move(req.fds[1]), std::move(req.fds[2]),
+                       std::move(req.fds[3]));
+  if (!s) return ErrorReply(s.error());
+  return Reply(0, "started\n");
+}
+
+qrexec::ServiceReply Agent::TestReload(qrexec::ServiceRequest& req) {
+  if (!config_) return Reply(1, {}, "not configured\n");
+  bool unsafe = req.arg == "unsafe";
+  int count = std::atoi(req.input.c_str());
+  if (count <= 0 || count > 100000) return Reply(2, {}, "count must be 1..100000\n");
+  for (int i = 0; i < count; ++i) {
+    if (Status s = ReloadRoleRules(*nf_, *config_, unsafe); !s) return ErrorReply(s.error());
+  }
+  return Reply(0, fmt::format("reloaded {}\n", count));
+}
+
+qrexec::ServiceTable Agent::BuildServices() {
+  using Req = qrexec::ServiceRequest;
+  auto table = qrexec::ServiceTable::Create({
+      {"qnet.Configure", [this](Req& r) { return Configure(r); }},
+      {"qnet.Status", [this](Req& r) { return StatusCall(r); }},
+      {"qnet.Exec", [this](Req& r) { return Exec(r); }},
+      {"qnet.TestReload", [this](Req& r) { return TestReload(r); }},
+  });
+  return std::move(*table);
+}
+
+int Agent::Run() {
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGCHLD, SIG_DFL);
+  if (Status s = Start(); !s) {
+    spdlog::error("qube {}: agent start: {}", opts_.qube, s.error().message());
+    return 1;
+  }
+  qrexec::ServiceTable services = BuildServices();
+  std::optional<qrexec::Channel> control;
+  if (opts_.control_fd >= 0) control.emplace(UniqueFd(opts_.control_fd));
+  for (;;) {
+    // Waiters from exec are our children: reap them without blocking.
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    pollfd fds[2] = {{control ? control->fd() : -1, POLLIN, 0}, {opts_.listen_fd, POLLIN, 0}};
+    int n = ::poll(fds, 2, 1000);
+    if (n < 0 && errno != EINTR) return 1;
+    if (n <= 0) continue;
+    if (fds[1].revents & POLLIN) {
+      // qnetd restarted and reconnects: the newest connection is the control channel.
+      int c = ::accept4(opts_.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c >= 0) {
+        control.emplace(UniqueFd(c));
+        spdlog::info("qube {}: qnetd reconnected", opts_.qube);
+      }
+      continue;
+    }
+    if (control && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      Status s = qrexec::ServeOne(*control, services);
+      if (!s) {
+        if (s.error().code() == Errc::kUnavailable) {
+          spdlog::info("qube {}: control channel closed; waiting for qnetd", opts_.qube);
+          control.reset();
+        } else {
+          spdlog::warn("qube {}: bad call: {}", opts_.qube, s.error().message());
+        }
+      }
+    }
+  }
+}
+
+}  // namespace qnet::agent

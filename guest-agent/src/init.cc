@@ -1,0 +1,121 @@
+#include "init.h"
+
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <thread>
+
+#include "qnet/base/fd.h"
+#include "qnet/base/process.h"
+
+namespace qnet::agent {
+namespace {
+
+Status Mount(const char* src, const char* target, const char* type, unsigned long flags,
+             const char* data = nullptr) {
+  if (::mount(src, target, type, flags, data) != 0)
+    return Fail(ErrnoError(fmt::format("mount {} on {}", type ? type : src, target), errno));
+  return OkStatus();
+}
+
+bool IsDir(const char* path) {
+  struct stat st{};
+  return ::stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// A bind mount over a file the host owns: the qube writes its own copy, and
+// the host's file is never touched.
+Status BindFile(const std::string& source, const char* target, std::string_view content) {
+  QNET_TRY(WriteFile(source, content, 0644));
+  struct stat st{};
+  if (::lstat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
+    spdlog::warn("{} is not a regular file; the qube keeps the host's view", target);
+    return OkStatus();
+  }
+  return Mount(source.c_str(), target, nullptr, MS_BIND);
+}
+
+Status SetUpMounts(const Options& opts) {
+  // Nothing this qube mounts may propagate back to the host.
+  QNET_TRY(Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE));
+  QNET_TRY(Mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  // /sys/class/net must show this namespace's links, not the host's.
+  if (::umount2("/sys", MNT_DETACH) != 0 && errno != EINVAL)
+    spdlog::debug("umount /sys: {}", std::strerror(errno));
+  QNET_TRY(Mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY));
+  // A fresh /run hides /run/qnet (qnetd's socket, other qubes' state),
+  // /run/netns, and gives the qube its own /var/run/wireguard.
+  QNET_TRY(Mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m"));
+  QNET_TRY(Mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m"));
+  if (IsDir("/var/lib/qnet"))
+    QNET_TRY(Mount("tmpfs", "/var/lib/qnet", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=1m"));
+  QNET_TRY(MakeDirs("/run/qnet-qube", 0755));
+  QNET_TRY(BindFile(kQubeResolvConf, "/etc/resolv.conf", ""));
+  QNET_TRY(BindFile(kQubeHostname, "/etc/hostname", opts.qube + "\n"));
+  if (::sethostname(opts.qube.data(), opts.qube.size()) != 0)
+    return Fail(ErrnoError("sethostname", errno));
+  return OkStatus();
+}
+
+}  // namespace
+
+int RunInit(const Options& opts, const char* self_exe) {
+  if (Status s = SetUpMounts(opts); !s) {
+    spdlog::error("qube {}: init: {}", opts.qube, s.error().message());
+    return 1;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+
+  auto backoff = std::chrono::milliseconds(50);
+  for (;;) {
+    auto started = std::chrono::steady_clock::now();
+    SpawnOptions so;
+    so.argv = opts.ToArgv(self_exe, "agent");
+    // The agent keeps the same fd numbers, so its argv stays valid across restarts.
+    so.fds = {0, 1, 2};
+    int top = std::max(opts.control_fd, opts.listen_fd);
+    so.fds.resize(static_cast<size_t>(top + 1), -1);
+    so.fds[static_cast<size_t>(opts.control_fd)] = opts.control_fd;
+    if (opts.listen_fd >= 0) so.fds[static_cast<size_t>(opts.listen_fd)] = opts.listen_fd;
+    auto child = Spawn(so);
+    if (!child) {
+      spdlog::error("qube {}: cannot start agent: {}", opts.qube, child.error().message());
+      return 1;
+    }
+    pid_t agent_pid = child->release();
+    // Reap everything: PID 1 inherits every orphan in the qube.
+    for (;;) {
+      siginfo_t info{};
+      if (::sigwaitinfo(&set, &info) < 0) continue;
+      if (info.si_signo == SIGTERM || info.si_signo == SIGINT) {
+        ::kill(agent_pid, SIGTERM);
+        return 0;
+      }
+      bool agent_exited = false;
+      int status = 0;
+      pid_t p;
+      while ((p = ::waitpid(-1, &status, WNOHANG)) > 0)
+        if (p == agent_pid) agent_exited = true;
+      if (agent_exited) break;
+    }
+    spdlog::warn("qube {}: agent exited; restarting it (the qube's rules stay in place)",
+                 opts.qube);
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(5))
+      backoff = std::chrono::milliseconds(50);
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+}  // namespace qnet::agent

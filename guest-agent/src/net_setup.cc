@@ -1,0 +1,87 @@
+#include "net_setup.h"
+
+#include <fcntl.h>
+
+#include "init.h"
+#include "qnet/netlink/link.h"
+#include "qnet/netlink/route.h"
+#include "qnet/netlink/sysctl.h"
+
+namespace qnet::agent {
+namespace {
+
+Status SetUpUplink(netlink::Socket& rtnl, const AgentConfig& c) {
+  const Uplink& u = *c.uplink;
+  QNET_TRY(netlink::AddAddress(rtnl, u.ifname, u.addr4));
+  if (u.gateway_mac) {
+    // A Qubes client: /32 address, the gateway pinned on eth0.
+    QNET_ASSIGN_OR_RETURN(netlink::Mac mac, netlink::Mac::Parse(*u.gateway_mac));
+    QNET_TRY(netlink::AddNeighbour(rtnl, u.ifname, u.gateway4, mac, true));
+    QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(u.gateway4), .dev = u.ifname,
+                                      .scope = netlink::Scope::kLink}));
+  }
+  QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix(IpAddr::V4(0), 0), .gateway = u.gateway4,
+                                    .dev = u.ifname}));
+  if (c.ipv6 && u.addr6 && u.gateway6) {
+    QNET_TRY(netlink::AddAddress(rtnl, u.ifname, *u.addr6, {.nodad = true}));
+    if (u.gateway_mac) {
+      QNET_ASSIGN_OR_RETURN(netlink::Mac mac, netlink::Mac::Parse(*u.gateway_mac));
+      QNET_TRY(netlink::AddNeighbour(rtnl, u.ifname, *u.gateway6, mac, true));
+      QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(*u.gateway6), .dev = u.ifname,
+                                        .scope = netlink::Scope::kLink}));
+    }
+    std::array<uint8_t, 16> zero{};
+    QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix(IpAddr::V6(zero), 0),
+                                      .gateway = *u.gateway6, .dev = u.ifname}));
+  }
+  return OkStatus();
+}
+
+Status SetUpClient(netlink::Socket& rtnl, const AgentConfig& c, const Client& cl) {
+  QNET_TRY(netlink::SetIfSysctl("ipv4", cl.vif, "proxy_arp", "1"));
+  QNET_TRY(netlink::AddAddress(rtnl, cl.vif, IpPrefix::Host(c.addr4)));
+  QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(cl.addr4), .dev = cl.vif,
+                                    .scope = netlink::Scope::kLink, .prefsrc = c.addr4}));
+  if (c.ipv6 && cl.addr6 && c.addr6) {
+    QNET_TRY(netlink::SetIfSysctl("ipv6", cl.vif, "proxy_ndp", "1"));
+    QNET_TRY(netlink::AddAddress(rtnl, cl.vif, IpPrefix::Host(*c.addr6), {.nodad = true}));
+    QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(*cl.addr6), .dev = cl.vif,
+                                      .scope = netlink::Scope::kLink}));
+    QNET_TRY(netlink::AddProxyNeighbour(rtnl, cl.vif, *c.addr6));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status DisableIpv6Everywhere() {
+  QNET_TRY(netlink::SetSysctl("net/ipv6/conf/default/disable_ipv6", "1"));
+  QNET_TRY(netlink::SetSysctl("net/ipv6/conf/all/disable_ipv6", "1"));
+  return OkStatus();
+}
+
+Status ApplyNetworkConfig(netlink::Socket& rtnl, const AgentConfig& c) {
+  if (c.uplink) {
+    if (Status s = SetUpUplink(rtnl, c); !s) return Fail(s.error().Wrap("uplink"));
+  }
+  bool provides_network = !c.clients.empty() || c.role != "app";
+  if (provides_network && c.role != "app" && c.role != "tor") {
+    QNET_TRY(netlink::SetSysctl("net/ipv4/ip_forward", "1"));
+    if (c.ipv6) QNET_TRY(netlink::SetSysctl("net/ipv6/conf/all/forwarding", "1"));
+  }
+  for (const Client& cl : c.clients) {
+    if (Status s = SetUpClient(rtnl, c, cl); !s)
+      return Fail(s.error().Wrap(fmt::format("client {} ({})", cl.name, cl.vif)));
+  }
+  return WriteResolvConf(c.nameservers);
+}
+
+Status WriteResolvConf(const std::vector<IpAddr>& nameservers) {
+  std::string text = "# written by qnet-agent\n";
+  for (const IpAddr& a : nameservers) text += fmt::format("nameserver {}\n", a);
+  // Rewrite in place: /etc/resolv.conf is bound to this very inode.
+  QNET_ASSIGN_OR_RETURN(UniqueFd fd, OpenFd(kQubeResolvConf, O_WRONLY | O_TRUNC | O_CREAT, 0644));
+  return WriteAll(fd.get(), text);
+}
+
+}  // namespace qnet::agent

@@ -1,0 +1,116 @@
+// The rules of the "netvm" and "app" capabilities (DESIGN.md "Addresses",
+// contracts 7 and 8). Pure: unit-tested without root.
+#include "qnet/nft/match.h"
+#include "qnet/qube/address.h"
+#include "rules.h"
+
+namespace qnet::agent {
+namespace {
+
+using namespace nft;  // NOLINT: the match builder reads like nft syntax
+
+constexpr const char* kClients4 = "netvm-clients4";
+constexpr const char* kClients6 = "netvm-clients6";
+
+Rule R(std::string chain, Exprs e) { return Rule{std::move(chain), std::move(e), std::nullopt}; }
+
+// [iifname . ip saddr] not in the clients set: a spoofed source (contract 8).
+Exprs SpoofedSource(bool v6) {
+  return Concat(IifNamePrefix("vif"), NfProto(v6 ? NfProtoValue::kV6 : NfProtoValue::kV4),
+                Exprs{Meta{NFT_META_IIFNAME, NFT_REG_1},
+                      Payload{NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8u : 12u, v6 ? 16u : 4u,
+                              NFT_REG32_04},
+                      Lookup{v6 ? kClients6 : kClients4, NFT_REG_1, std::nullopt, true}},
+                Count(), Drop());
+}
+
+void AddClientSets(const AgentConfig& c, CapabilityRules& out) {
+  Set s4{.name = kClients4, .key = {DataType::kIfname, DataType::kIpv4Addr}};
+  std::vector<SetElement> e4;
+  Set s6{.name = kClients6, .key = {DataType::kIfname, DataType::kIpv6Addr}};
+  std::vector<SetElement> e6;
+  for (const Client& cl : c.clients) {
+    e4.push_back({.key = ConcatKey({IfnameKey(cl.vif), AddrKey(cl.addr4)})});
+    if (cl.addr6) e6.push_back({.key = ConcatKey({IfnameKey(cl.vif), AddrKey(*cl.addr6)})});
+  }
+  out.sets.emplace_back(s4, std::move(e4));
+  out.sets.emplace_back(s6, std::move(e6));
+}
+
+void NetvmRules(const AgentConfig& c, CapabilityRules& out) {
+  out.chains = {"netvm-input", "netvm-forward", "netvm-output", "netvm-prerouting",
+                "netvm-postrouting"};
+  AddClientSets(c, out);
+  const std::string uplink = c.uplink ? c.uplink->ifname : "eth0";
+  auto& r = out.rules;
+  // Forward: only from a client, with its own address, to the uplink.
+  r.push_back(R("netvm-forward", SpoofedSource(false)));
+  if (c.ipv6) {
+    r.push_back(R("netvm-forward", SpoofedSource(true)));
+    // Router advertisements and redirects from downstream never pass (contract 7).
+    for (uint8_t t : {uint8_t{134}, uint8_t{137}})
+      r.push_back(R("netvm-forward", Concat(IifNamePrefix("vif"), Icmpv6Type(t), Drop())));
+  } else {
+    r.push_back(R("netvm-forward", Concat(NfProto(NfProtoValue::kV6), Count(), Drop())));
+  }
+  r.push_back(R("netvm-forward", Concat(IifNamePrefix("vif"), OifNamePrefix("vif"), Count(), Drop())));
+  r.push_back(R("netvm-forward", Concat(CtStateIn(kCtEstablished | kCtRelated), Accept())));
+  r.push_back(R("netvm-forward", Concat(CtStateInvalid(), Drop())));
+  r.push_back(R("netvm-forward", Concat(IifNamePrefix("vif"), OifName(uplink), Accept())));
+
+  // Input: a client reaches its netvm only for DNS and ICMP.
+  r.push_back(R("netvm-input", SpoofedSource(false)));
+  if (c.ipv6) r.push_back(R("netvm-input", SpoofedSource(true)));
+  r.push_back(R("netvm-input", Concat(CtStateIn(kCtEstablished | kCtRelated), Accept())));
+  r.push_back(R("netvm-input", Concat(IifNamePrefix("vif"), L4Proto(L4::kIcmp), Accept())));
+  if (c.ipv6) {
+    for (uint8_t t : {uint8_t{128}, uint8_t{129}, uint8_t{1}, uint8_t{2}, uint8_t{3}, uint8_t{4}})
+      r.push_back(R("netvm-input", Concat(IifNamePrefix("vif"), Icmpv6Type(t), Accept())));
+  }
+  r.push_back(R("netvm-input", Concat(IifNamePrefix("vif"), UdpDport(53), Accept())));
+  r.push_back(R("netvm-input", Concat(IifNamePrefix("vif"), TcpDport(53), Accept())));
+
+  // The netvm's own traffic leaves as Qubes lets it.
+  r.push_back(R("netvm-output", Accept()));
+
+  // Virtual DNS: DNAT to the upstream, or drop when there is none.
+  const auto vdns = qube::VirtualDnsServers();
+  for (size_t i = 0; i < vdns.size(); ++i) {
+    for (L4 proto : {L4::kUdp, L4::kTcp}) {
+      Exprs match = Concat(IifNamePrefix("vif"), Ip4Daddr(vdns[i]), L4Proto(proto), Dport(53));
+      if (c.dns_upstream.empty()) {
+        r.push_back(R("netvm-prerouting", Concat(match, Drop())));
+      } else {
+        const IpAddr& to = c.dns_upstream[std::min(i, c.dns_upstream.size() - 1)];
+        r.push_back(R("netvm-prerouting", Concat(match, Dnat4(to))));
+      }
+    }
+  }
+  r.push_back(R("netvm-postrouting", Concat(OifName(uplink), Masquerade())));
+}
+
+void AppRules(CapabilityRules& out) {
+  out.chains = {"app-input", "app-output"};
+  out.rules.push_back(R("app-input", Concat(CtStateIn(kCtEstablished | kCtRelated), Accept())));
+  out.rules.push_back(R("app-input", Concat(L4Proto(L4::kIcmp), Accept())));
+  out.rules.push_back(R("app-output", Accept()));
+}
+
+}  // namespace
+
+std::vector<std::string> CapabilitiesForRole(const std::string& role) {
+  // Tor gets no forwarding until its own capability exists: closed, not open.
+  if (role == "net" || role == "firewall" || role == "vpn") return {"netvm"};
+  return {"app"};
+}
+
+CapabilityRules RoleRules(const AgentConfig& c) {
+  CapabilityRules out;
+  if (CapabilitiesForRole(c.role).front() == "netvm")
+    NetvmRules(c, out);
+  else
+    AppRules(out);
+  return out;
+}
+
+}  // namespace qnet::agent

@@ -1,0 +1,55 @@
+#include "rules.h"
+
+#include <map>
+
+#include "qnet/nft/base_table.h"
+#include "qnet/nft/readback.h"
+#include "qnet/nft/transaction.h"
+
+namespace qnet::agent {
+namespace {
+
+struct Contents {
+  std::map<std::string, std::vector<nft::Rule>> chains;
+  std::vector<nft::SetContents> sets;
+};
+
+Contents ToContents(const CapabilityRules& cr) {
+  Contents c;
+  // Every owned chain is flushed, also one that gets no rules this time.
+  for (const std::string& name : cr.chains) c.chains[name];
+  for (const nft::Rule& r : cr.rules) c.chains[r.chain].push_back(r);
+  for (const auto& [set, elements] : cr.sets) c.sets.push_back({set, elements});
+  return c;
+}
+
+}  // namespace
+
+Status Lockdown(netlink::Socket& nf, bool* created) {
+  QNET_ASSIGN_OR_RETURN(bool exists, nft::TableExists(nf, nft::Family::kInet, nft::kQnetTableName));
+  *created = !exists;
+  if (exists) return OkStatus();
+  if (Status s = nft::Commit(nf, nft::LockdownBatch()); !s) return Fail(s.error().Wrap("lockdown"));
+  return OkStatus();
+}
+
+Status InstallRoleRules(netlink::Socket& nf, const AgentConfig& config) {
+  const CapabilityRules cr = RoleRules(config);
+  const Contents c = ToContents(cr);
+  // One transaction: the capability chains appear already filled.
+  nft::Batch batch = nft::InstallCapabilitiesBatch(CapabilitiesForRole(config.role));
+  batch.Append(nft::ReplaceChainsBatch(c.chains, c.sets));
+  QNET_TRY(batch.status());
+  return nft::Commit(nf, batch);
+}
+
+Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsafe) {
+  const Contents c = ToContents(RoleRules(config));
+  nft::Batch batch = unsafe ? nft::UnsafeReplaceTableBatch(CapabilitiesForRole(config.role),
+                                                          c.chains, c.sets)
+                            : nft::ReplaceChainsBatch(c.chains, c.sets);
+  QNET_TRY(batch.status());
+  return nft::Commit(nf, batch);
+}
+
+}  // namespace qnet::agent

@@ -1,0 +1,107 @@
+// Readable builders for rules: each returns the expression fragment that nft
+// itself would emit for the same match or statement, so callers write
+//
+//   Rule{"netvm-input", Concat(IifNamePrefix("vif"), L4Proto(L4::kUdp), Dport(53), Accept())}
+//
+// Matches that only make sense for one family or protocol carry their
+// dependency (Ip4Saddr starts with `meta nfproto ipv4`, IcmpType with
+// `meta l4proto icmp`), as nft adds them in an inet table. Dport/Sport do
+// not: put L4Proto(kTcp|kUdp) before them (or use TcpDport/UdpDport).
+//
+// Bad input (an interface name longer than 15 bytes, an empty prefix, an
+// address of the wrong family) yields an Unsupported expression naming the
+// problem; Batch::AddRule then refuses the rule. Pure functions, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qnet/base/ip.h"
+#include "qnet/nft/ruleset.h"
+
+namespace qnet::nft {
+
+using Exprs = std::vector<Expr>;
+
+// Joins fragments in order.
+template <typename... Parts>
+Exprs Concat(Parts&&... parts) {
+  Exprs out;
+  (out.insert(out.end(), std::begin(parts), std::end(parts)), ...);
+  return out;
+}
+
+enum class NfProtoValue : uint8_t { kV4 = NFPROTO_IPV4, kV6 = NFPROTO_IPV6 };
+enum class L4 : uint8_t { kIcmp = 1, kTcp = 6, kUdp = 17, kIcmpv6 = 58 };
+
+// conntrack state bits as the kernel reports them in NFT_CT_STATE.
+enum CtStateBit : uint32_t {
+  kCtInvalid = 1u << 0,
+  kCtEstablished = 1u << 1,
+  kCtRelated = 1u << 2,
+  kCtNew = 1u << 3,
+  kCtUntracked = 1u << 6,
+};
+
+// ---- Matches ----
+Exprs IifName(std::string_view name);          // iifname "eth0"
+Exprs IifNamePrefix(std::string_view prefix);  // iifname "vif*"
+Exprs OifName(std::string_view name);
+Exprs OifNamePrefix(std::string_view prefix);
+Exprs NfProto(NfProtoValue p);  // meta nfproto ipv4|ipv6
+Exprs L4Proto(L4 p);            // meta l4proto tcp|udp|icmp|icmpv6
+Exprs Ip4Saddr(const IpAddr& a);
+Exprs Ip4Daddr(const IpAddr& a);
+Exprs Ip4SaddrPrefix(const IpPrefix& p);
+Exprs Ip4DaddrPrefix(const IpPrefix& p);
+Exprs Ip6Saddr(const IpAddr& a);
+Exprs Ip6Daddr(const IpAddr& a);
+Exprs Ip6SaddrPrefix(const IpPrefix& p);
+Exprs Ip6DaddrPrefix(const IpPrefix& p);
+Exprs Dport(uint16_t port);                   // th dport (after L4Proto tcp/udp)
+Exprs DportRange(uint16_t lo, uint16_t hi);   // th dport lo-hi, inclusive
+Exprs Sport(uint16_t port);
+Exprs TcpDport(uint16_t port);  // L4Proto(kTcp) + Dport
+Exprs UdpDport(uint16_t port);  // L4Proto(kUdp) + Dport
+Exprs IcmpType(uint8_t type);    // meta l4proto icmp icmp type t
+Exprs Icmpv6Type(uint8_t type);  // meta l4proto icmpv6 icmpv6 type t
+Exprs Ip6HopLimit(uint8_t hops);  // meta nfproto ipv6 ip6 hoplimit n
+Exprs CtStateIn(uint32_t bits);   // ct state & bits != 0 (CtStateBit values)
+Exprs CtStateInvalid();
+Exprs CtOriginalDaddr4(const IpAddr& a);  // ct original ip daddr a
+Exprs SkUid(uint32_t uid);                // meta skuid uid
+
+// Set lookups and verdict maps (the set lives in the same table).
+Exprs Ip4SaddrIn(std::string_view set, bool invert = false);  // ip saddr [!=] @set
+Exprs Ip4DaddrIn(std::string_view set, bool invert = false);
+Exprs Ip6SaddrIn(std::string_view set, bool invert = false);
+Exprs Ip6DaddrIn(std::string_view set, bool invert = false);
+Exprs VmapIp4Saddr(std::string_view map);  // ip saddr vmap @map
+Exprs VmapIp6Saddr(std::string_view map);  // ip6 saddr vmap @map
+
+// ---- Statements ----
+Exprs Accept();
+Exprs Drop();
+Exprs Jump(std::string_view chain);
+Exprs Goto(std::string_view chain);
+Exprs Return();
+Exprs Count();                          // anonymous counter
+Exprs CountNamed(std::string_view name);  // counter name "name" (objref)
+Exprs Masquerade();
+Exprs Dnat4(const IpAddr& to, std::optional<uint16_t> port = std::nullopt);
+Exprs Dnat6(const IpAddr& to, std::optional<uint16_t> port = std::nullopt);
+Exprs RejectTcpReset();         // reject with tcp reset (after L4Proto(kTcp))
+Exprs RejectAdminProhibited();  // reject with icmpx admin-prohibited
+
+// ---- Set element keys (byte layout the matching rule loads) ----
+Bytes AddrKey(const IpAddr& a);         // 4 or 16 bytes, network order
+Bytes PortKey(uint16_t port);           // 2 bytes, network order
+Bytes IfnameKey(std::string_view name);  // 16 bytes, zero padded (truncated at 15)
+// A concatenation key: each field padded to a multiple of 4 bytes.
+Bytes ConcatKey(const std::vector<Bytes>& fields);
+
+}  // namespace qnet::nft

@@ -1,0 +1,51 @@
+// VerifyLockdown: the checks qnetd makes on a qube's table before it brings
+// the qube's links up (DESIGN.md contracts 1 and 4).
+
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "qnet/nft/base_table.h"
+#include "qnet/nft/match.h"
+#include "qnet/nft/readback.h"
+
+namespace qnet::nft {
+namespace {
+
+void CheckFilterChain(const TableState& state, Hook hook, std::vector<std::string>& problems) {
+  const std::string name = HookName(hook);
+  const std::string counter = DropCounterName(hook);
+  const ChainState* c = state.FindChain(name);
+  if (c == nullptr) {
+    problems.push_back(fmt::format("chain {} missing", name));
+  } else if (!c->chain.base || c->chain.base->type != ChainType::kFilter ||
+             c->chain.base->hook != hook) {
+    problems.push_back(fmt::format("chain {} is not a filter base chain on hook {}", name, name));
+  } else {
+    if (c->chain.base->policy != Policy::kDrop)
+      problems.push_back(fmt::format("chain {} policy is {}, want drop", name,
+                                     PolicyName(c->chain.base->policy)));
+    const std::vector<Expr> final_drop = Concat(CountNamed(counter), Drop());
+    if (c->rules.empty() || c->rules.back().rule.exprs != final_drop)
+      problems.push_back(fmt::format("chain {} does not end in 'counter name {} drop'", name,
+                                     counter));
+  }
+  if (state.FindCounter(counter) == nullptr)
+    problems.push_back(fmt::format("counter {} missing", counter));
+}
+
+}  // namespace
+
+Status VerifyLockdown(const TableState& state) {
+  std::vector<std::string> problems;
+  for (Hook hook : {Hook::kInput, Hook::kForward, Hook::kOutput})
+    CheckFilterChain(state, hook, problems);
+  if (problems.empty()) return OkStatus();
+  return Fail(Errc::kFailedPrecondition,
+              fmt::format("lockdown of {} {} incomplete: {}", FamilyName(state.table.family),
+                          state.table.name, fmt::join(problems, "; ")));
+}
+
+}  // namespace qnet::nft

@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include "qnet/agent/options.h"
+
+namespace qnet::agent {
+namespace {
+
+Result<Options> Parse(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return ParseOptions(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(AgentOptions, RoundTripThroughArgv) {
+  Options o;
+  o.mode = "init";
+  o.qube = "work";
+  o.instance = "t1";
+  o.control_fd = 3;
+  o.listen_fd = 4;
+  o.ipv6 = true;
+  o.hold_lockdown_seconds = 2;
+  auto back = Parse(o.ToArgv("qnet-agent", "agent"));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->mode, "agent");
+  EXPECT_EQ(back->qube, "work");
+  EXPECT_EQ(back->instance, "t1");
+  EXPECT_EQ(back->control_fd, 3);
+  EXPECT_TRUE(back->ipv6);
+  EXPECT_EQ(back->hold_lockdown_seconds, 2);
+}
+
+TEST(AgentOptions, ErrorsNameTheFlag) {
+  EXPECT_EQ(Parse({"a", "run"}).error().message(), "unknown mode 'run' (init|agent)");
+  EXPECT_EQ(Parse({"a", "agent", "--qube"}).error().message(), "--qube needs a value");
+  EXPECT_EQ(Parse({"a", "agent", "--bogus", "1"}).error().message(), "unknown flag --bogus");
+  EXPECT_EQ(Parse({"a", "agent", "--qube", "w", "--control-fd", "x"}).error().message(),
+            "--control-fd: 'x' is not a number");
+  EXPECT_EQ(Parse({"a", "agent", "--qube", "w", "--control-fd", "3", "--ipv6", "on"}).error().message(),
+            "--ipv6: 'on' is not off|routed");
+  EXPECT_EQ(Parse({"a", "agent", "--control-fd", "3"}).error().message(), "--qube is required");
+}
+
+}  // namespace
+}  // namespace qnet::agent

@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include "qnet/chain/plan.h"
+#include "qnet/config/chain_file.h"
+#include "registry.h"
+
+namespace qnet::chain {
+namespace {
+
+Plan PlanOf(const std::string& path) {
+  auto spec = config::ParseChainFile(path, BuildKeyRegistry());
+  EXPECT_TRUE(spec) << spec.error().message();
+  auto plan = BuildPlan(*spec);
+  EXPECT_TRUE(plan) << plan.error().message();
+  return *plan;
+}
+
+TEST(Plan, BasicChainFollowsTheQubesAddressPlan) {
+  Plan p = PlanOf(std::string(QNET_SOURCE_DIR) + "/configs/basic.toml");
+  ASSERT_EQ(p.qubes.size(), 3u);
+  EXPECT_EQ(p.qubes[0].spec.name, "sys-net");  // netvms first
+  EXPECT_TRUE(p.lab);
+  const QubePlan* net = p.Find("sys-net");
+  const QubePlan* fw = p.Find("sys-firewall");
+  const QubePlan* work = p.Find("work");
+  EXPECT_EQ(net->addr4.ToString(), "10.137.0.1");
+  EXPECT_EQ(fw->addr4.ToString(), "10.137.0.2");
+  EXPECT_EQ(work->addr4.ToString(), "10.137.0.3");
+  // sys-net's uplink is the lab; its DNS is the lab's resolver.
+  EXPECT_EQ(net->agent.uplink->ifname, "uplink0");
+  EXPECT_EQ(net->agent.uplink->addr4.ToString(), "198.51.100.2/24");
+  EXPECT_EQ(net->agent.dns_upstream[0].ToString(), "203.0.113.53");
+  // A client's gateway is its netvm's own address, pinned.
+  EXPECT_EQ(work->agent.uplink->gateway4.ToString(), "10.137.0.2");
+  EXPECT_EQ(work->agent.uplink->addr4.ToString(), "10.137.0.3/32");
+  EXPECT_TRUE(work->agent.uplink->gateway_mac.has_value());
+  EXPECT_EQ(work->agent.nameservers[0].ToString(), "10.139.1.1");
+  // One link per client, named after the client's id.
+  ASSERT_EQ(p.links.size(), 2u);
+  EXPECT_EQ(fw->agent.clients.size(), 1u);
+  EXPECT_EQ(fw->agent.clients[0].vif, "vif3.0");
+}
+
+TEST(Plan, NetQubeWithoutLabIsRefused) {
+  auto spec = config::ParseChainText(
+      "[chain]\nname = \"x\"\n[qube.sys-net]\nrole = \"net\"\nlabel = \"red\"\n", "x.toml",
+      BuildKeyRegistry());
+  ASSERT_TRUE(spec) << spec.error().message();
+  auto plan = BuildPlan(*spec);
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().message().find("needs the [lab] uplink"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qnet::chain

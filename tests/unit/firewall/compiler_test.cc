@@ -1,0 +1,339 @@
+#include "qnet/firewall/compiler.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "nft_eval.h"
+#include "qnet/firewall/nft_names.h"
+#include "qnet/firewall/rule_parser.h"
+
+namespace qnet::firewall {
+namespace {
+
+using testing::Evaluator;
+using testing::Outcome;
+using testing::OutcomeName;
+using testing::Packet;
+
+constexpr int64_t kNow = 1700000000;
+constexpr uint64_t kNowNs = uint64_t{kNow} * 1'000'000'000;
+
+IpAddr Ip(std::string_view s) { return *IpAddr::Parse(s); }
+
+RuleList Rules(std::vector<std::string> lines) {
+  auto list = RuleList::Parse(lines, kNow);
+  EXPECT_TRUE(list.has_value()) << list.error().message();
+  return list.has_value() ? *list : RuleList();
+}
+
+Client MakeClient(std::string name, uint32_t id, std::vector<std::string> rules, bool v6 = true) {
+  Client c;
+  c.name = std::move(name);
+  c.id = id;
+  c.ipv4 = IpAddr::V4(10, 137, 0, static_cast<uint8_t>(id));
+  if (v6) c.ipv6 = Ip(fmt::format("fd09:24ef:4179::a89:{:x}", id));
+  c.vif = fmt::format("vif{}.0", id);
+  c.rules = Rules(std::move(rules));
+  return c;
+}
+
+// The sample policy of the golden test: every rule kind.
+std::vector<Client> SampleClients() {
+  return {
+      MakeClient("work", 12,
+                 {"accept dsthost=web.lab proto=tcp dstports=80-443 comment=the web",
+                  "accept specialtarget=dns", "accept 203.0.113.0/24 icmp 8", "accept proto=icmp",
+                  "drop dst6=2001:db8:2::/64", "accept dst4=203.0.113.53 udp 53 expire=+600",
+                  "drop dst4=203.0.113.0/24 proto=tcp dstports=22 expire=+60",
+                  "accept dsthost=gone.lab", "drop proto=udp dstports=7", "accept 198.51.100.1"}),
+      MakeClient("anon", 13, {}),
+      MakeClient("mail", 14,
+                 {"accept dsthost=mail.lab proto=tcp dstports=993", "drop dsthost=missing.lab",
+                  "accept"},
+                 false),
+      MakeClient("old", 15, {"accept expire=1600000000", "accept specialtarget=dns proto=icmp"}),
+  };
+}
+
+Resolutions SampleNames() {
+  Resolutions names;
+  names["web.lab"] = Resolution{true,
+                                {{Ip("203.0.113.10"), std::chrono::seconds(30)},
+                                 {Ip("2001:db8:2::10"), std::chrono::seconds(7200)}},
+                                ""};
+  names["mail.lab"] = Resolution{true, {{Ip("203.0.113.25"), std::chrono::seconds(300)}}, ""};
+  names["missing.lab"] = Resolution{false, {}, "NXDOMAIN"};
+  return names;
+}
+
+CompiledFirewall CompileSample() {
+  auto fw = Compile(SampleClients(), SampleNames(), kNow);
+  EXPECT_TRUE(fw.has_value()) << fw.error().message();
+  return fw.has_value() ? *fw : CompiledFirewall{};
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The golden file holds host-order time masks (little endian here). To
+// refresh it after an intended change: QNET_UPDATE_GOLDEN=1 firewall_test.
+TEST(CompilerGolden, SamplePolicyMatchesGoldenFile) {
+  std::string path = std::string(QNET_FIREWALL_GOLDEN_DIR) + "/sample_policy.txt";
+  std::string rendered = Render(CompileSample());
+  if (std::getenv("QNET_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path) << rendered;
+  }
+  EXPECT_EQ(rendered, ReadFile(path)) << "golden file: " << path;
+}
+
+// ---- What packets observe (through the interpreter in nft_eval.h) ----
+
+struct Probe {
+  std::string what;
+  Packet packet;
+  Outcome expected;
+};
+
+Packet From(uint32_t id, std::string_view daddr, uint8_t proto, uint16_t dport) {
+  Packet p;
+  p.iifname = fmt::format("vif{}.0", id);
+  IpAddr d = Ip(daddr);
+  p.saddr = d.is_v4() ? IpAddr::V4(10, 137, 0, static_cast<uint8_t>(id))
+                      : Ip(fmt::format("fd09:24ef:4179::a89:{:x}", id));
+  p.daddr = d;
+  p.l4proto = proto;
+  p.dport = dport;
+  p.icmp_type = static_cast<uint8_t>(dport);
+  p.time_ns = kNowNs;
+  return p;
+}
+
+Packet At(Packet p, int64_t seconds_from_now) {
+  p.time_ns = kNowNs + static_cast<uint64_t>(seconds_from_now * 1'000'000'000);
+  return p;
+}
+
+Packet Dns(uint32_t id, std::string_view virtual_dns, std::string_view upstream, uint8_t proto) {
+  Packet p = From(id, upstream, proto, 53);
+  p.ct_original_daddr = Ip(virtual_dns);
+  return p;
+}
+
+TEST(Compiler, SamplePolicyGivesQubesVerdicts) {
+  constexpr uint8_t kTcp = 6, kUdp = 17, kIcmp = 1, kIcmpv6 = 58;
+  Evaluator eval(CompileSample());
+  const Probe probes[] = {
+      {"hostname accept, port in range", From(12, "203.0.113.10", kTcp, 443), Outcome::kAccept},
+      {"hostname accept over IPv6", From(12, "2001:db8:2::10", kTcp, 80), Outcome::kAccept},
+      {"hostname, port outside range", From(12, "203.0.113.10", kTcp, 8080),
+       Outcome::kRejectTcpReset},
+      {"hostname accept is tcp only", From(12, "203.0.113.10", kUdp, 443), Outcome::kRejectIcmp},
+      {"dns by original destination, udp", Dns(12, "10.139.1.1", "203.0.113.53", kUdp),
+       Outcome::kAccept},
+      {"dns by original destination, tcp", Dns(12, "10.139.1.2", "203.0.113.53", kTcp),
+       Outcome::kAccept},
+      {"upstream resolver directly is not dns target", From(12, "198.51.100.9", kUdp, 53),
+       Outcome::kRejectIcmp},
+      {"icmp echo to network", From(12, "203.0.113.99", kIcmp, 8), Outcome::kAccept},
+      {"any icmp (rule 3)", From(12, "198.51.100.77", kIcmp, 3), Outcome::kAccept},
+      {"icmpv6 via proto=icmp", From(12, "2001:db8:9::1", kIcmpv6, 128), Outcome::kAccept},
+      {"ipv6 network dropped", From(12, "2001:db8:2::99", kTcp, 80), Outcome::kRejectTcpReset},
+      {"first match wins: drop before later accept", From(12, "2001:db8:2::10", kUdp, 80),
+       Outcome::kRejectIcmp},
+      {"expiring accept before expiry", At(From(12, "203.0.113.53", kUdp, 53), 599),
+       Outcome::kAccept},
+      {"expiring accept after expiry", At(From(12, "203.0.113.53", kUdp, 53), 601),
+       Outcome::kRejectIcmp},
+      {"expiring drop before expiry", At(From(12, "203.0.113.7", kTcp, 22), 59),
+       Outcome::kRejectTcpReset},
+      {"after expiring drop, udp 7 drop", From(12, "203.0.113.7", kUdp, 7), Outcome::kRejectIcmp},
+      {"explicit address accept", From(12, "198.51.100.1", kTcp, 1234), Outcome::kAccept},
+      {"end of list drops", From(12, "198.51.100.2", kTcp, 1234), Outcome::kRejectTcpReset},
+      {"default list accepts all", From(13, "198.51.100.2", kUdp, 9), Outcome::kAccept},
+      {"default list accepts ipv6", From(13, "2001:db8:9::1", kTcp, 9), Outcome::kAccept},
+      {"mail hostname accept", From(14, "203.0.113.25", kTcp, 993), Outcome::kAccept},
+      {"unresolved drop closes the rest", From(14, "198.51.100.2", kTcp, 80),
+       Outcome::kRejectTcpReset},
+      {"client without ipv6 has no v6 dispatch", From(14, "2001:db8:9::1", kTcp, 80),
+       Outcome::kNoVerdict},
+      {"expired rule left out", From(15, "198.51.100.2", kTcp, 80), Outcome::kRejectTcpReset},
+      {"dns rule with proto=icmp matches nothing", Dns(15, "10.139.1.1", "203.0.113.53", kUdp),
+       Outcome::kRejectIcmp},
+  };
+  for (const Probe& probe : probes) {
+    EXPECT_STREQ(OutcomeName(eval.Run(probe.packet)), OutcomeName(probe.expected)) << probe.what;
+  }
+}
+
+TEST(Compiler, ExpiringDropHoldsUntilExpiryThenFallsThrough) {
+  auto fw = Compile({MakeClient("w", 12, {"drop dst4=203.0.113.7 expire=+60", "accept"})}, {}, kNow);
+  ASSERT_TRUE(fw.has_value());
+  Evaluator eval(*fw);
+  Packet p = From(12, "203.0.113.7", 6, 22);
+  EXPECT_EQ(eval.Run(At(p, 59)), Outcome::kRejectTcpReset);
+  EXPECT_EQ(eval.Run(At(p, 60)), Outcome::kRejectTcpReset);  // rounded up: a drop ends late
+  EXPECT_EQ(eval.Run(At(p, 62)), Outcome::kAccept);
+}
+
+TEST(Compiler, SpoofedSourceFromClientInterfaceIsDropped) {
+  Evaluator eval(CompileSample());
+  Packet p = From(12, "198.51.100.1", 6, 80);
+  p.saddr = Ip("10.137.0.99");
+  EXPECT_EQ(eval.Run(p), Outcome::kDrop);
+  p.iifname = "eth0";  // from the uplink: not the firewall's business
+  EXPECT_EQ(eval.Run(p), Outcome::kNoVerdict);
+}
+
+// Property: the time terms match exactly the times before the rounded
+// expiry, for many expiries and times around them.
+TEST(ExpiryTerms, MatchExactlyBeforeRoundedExpiry) {
+  const uint64_t granule = uint64_t{1} << 29;
+  for (int64_t expire : {int64_t{1}, int64_t{1700000000}, int64_t{1700000601}, int64_t{4102444800}}) {
+    for (bool drop : {false, true}) {
+      std::string rule = fmt::format("{} dst4=1.2.3.4 expire={}", drop ? "drop" : "accept", expire);
+      auto fw = Compile({MakeClient("w", 12, {rule, drop ? "accept" : "drop"})}, {}, 0);
+      ASSERT_TRUE(fw.has_value());
+      Evaluator eval(*fw);
+      uint64_t end = uint64_t(expire) * 1'000'000'000;
+      end = drop ? (end + granule - 1) / granule * granule : end / granule * granule;
+      Outcome rule_verdict = drop ? Outcome::kRejectIcmp : Outcome::kAccept;
+      Outcome fallback = drop ? Outcome::kAccept : Outcome::kRejectIcmp;
+      for (int64_t delta : {-3 * int64_t(granule), -int64_t(granule) - 1, int64_t(-1), int64_t(0),
+                            int64_t(1), int64_t(granule), int64_t(1) << 40}) {
+        Packet p = From(12, "1.2.3.4", 17, 9);
+        p.time_ns = end + static_cast<uint64_t>(delta);
+        EXPECT_EQ(eval.Run(p), p.time_ns < end ? rule_verdict : fallback)
+            << rule << " delta " << delta;
+        // Accept rules must stop by the expiry, drop rules hold until it.
+        uint64_t e_ns = uint64_t(expire) * 1'000'000'000;
+        if (drop) EXPECT_GE(end, e_ns);
+        if (!drop) EXPECT_LE(end, e_ns);
+        EXPECT_LT(std::max(end, e_ns) - std::min(end, e_ns), granule);
+      }
+    }
+  }
+}
+
+TEST(Compiler, DispatchCostDoesNotGrowWithClients) {
+  std::vector<Client> many;
+  for (uint32_t id = 1; id <= 200; ++id) {
+    Client c = MakeClient(fmt::format("q{}", id), id, {"accept 10.0.0.1", "drop"});
+    c.ipv4 = IpAddr::V4(10, 137, static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id & 0xff));
+    many.push_back(c);
+  }
+  auto fw = Compile(many, {}, kNow);
+  ASSERT_TRUE(fw.has_value());
+  size_t forward_rules = 0;
+  for (const nft::Rule& r : fw->rules) forward_rules += r.chain == kForwardChain;
+  EXPECT_EQ(forward_rules, 3u);
+  EXPECT_EQ(fw->clients.size(), 200u);
+}
+
+TEST(Compiler, PartialUpdateEqualsThatClientInFullCompile) {
+  CompiledFirewall full = CompileSample();
+  std::vector<Client> clients = SampleClients();
+  auto one = CompileClient(clients[0], SampleNames(), kNow);
+  ASSERT_TRUE(one.has_value());
+  CompiledFirewall only_one = CompileShared();
+  only_one.clients = {*one};
+  CompiledFirewall first_of_full = full;
+  first_of_full.clients.resize(1);
+  EXPECT_EQ(Render(only_one), Render(first_of_full));
+  // Everything the client owns is named after it; nothing shared is.
+  for (const nft::Chain& c : one->chains) EXPECT_TRUE(c.name.starts_with("fw-12")) << c.name;
+  for (const nft::Rule& r : one->rules) EXPECT_TRUE(r.chain.starts_with("fw-12")) << r.chain;
+  for (const auto& s : one->sets) EXPECT_TRUE(s.set.name.starts_with("fw-12-")) << s.set.name;
+}
+
+TEST(Compiler, HostnameSetsTimeOutOnlyForAccept) {
+  Resolutions names = SampleNames();
+  names["bad.lab"] = Resolution{true, {{Ip("203.0.113.66"), std::chrono::seconds(5)}}, ""};
+  auto c = CompileClient(MakeClient("w", 12, {"accept dsthost=web.lab", "drop dsthost=bad.lab"}),
+                         names, kNow);
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->sets.size(), 4u);
+  for (const auto& s : c->sets) {
+    bool accept = s.set.name.starts_with("fw-12-r0-");
+    EXPECT_EQ(s.set.timeout, accept) << s.set.name;
+    for (const nft::SetElement& e : s.elements) EXPECT_EQ(e.timeout.has_value(), accept);
+  }
+  // TTL 30 s -> refresh at 60 s (the floor), element lives 90 s.
+  EXPECT_EQ(c->sets[0].elements.at(0).timeout, std::chrono::milliseconds(90000));
+  EXPECT_EQ(ElementTimeout(std::chrono::seconds(7200)), std::chrono::seconds(3630));
+}
+
+TEST(Compiler, UnresolvedNamesAreReportedAndNeverOpen) {
+  auto c = CompileClient(
+      MakeClient("w", 12, {"accept dsthost=gone.lab", "drop dsthost=missing.lab", "accept"}),
+      SampleNames(), kNow);
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->notes.size(), 2u);
+  EXPECT_EQ(c->notes[0],
+            "rule 0 (action=accept dsthost=gone.lab): gone.lab did not resolve (not resolved): "
+            "the rule matches nothing");
+  EXPECT_EQ(c->notes[1],
+            "rule 1 (action=drop dsthost=missing.lab): missing.lab did not resolve (NXDOMAIN): "
+            "this rule and all after it replaced by drop");
+  for (const nft::Rule& r : c->rules) EXPECT_NE(r.comment, "rule 2");
+}
+
+TEST(Compiler, DropAllKeepsDispatchAndDropsEverything) {
+  auto c = CompileDropAll(MakeClient("w", 12, {"accept"}));
+  ASSERT_TRUE(c.has_value());
+  CompiledFirewall fw = CompileShared();
+  fw.clients = {*c};
+  Evaluator eval(fw);
+  EXPECT_EQ(eval.Run(From(12, "198.51.100.1", 6, 80)), Outcome::kRejectTcpReset);
+  EXPECT_EQ(eval.Run(From(12, "2001:db8::1", 17, 80)), Outcome::kRejectIcmp);
+}
+
+TEST(Compiler, RefusesMalformedOrClashingClients) {
+  Client bad_vif = MakeClient("w", 12, {});
+  bad_vif.vif = "a/b";
+  auto r1 = Compile({bad_vif}, {}, kNow);
+  ASSERT_FALSE(r1.has_value());
+  EXPECT_TRUE(r1.error().message().starts_with("firewall client w (id 12): ")) << r1.error().message();
+
+  Client v6_as_v4 = MakeClient("w", 12, {});
+  v6_as_v4.ipv4 = Ip("fd00::1");
+  EXPECT_FALSE(Compile({v6_as_v4}, {}, kNow).has_value());
+
+  Client a = MakeClient("a", 12, {});
+  Client b = MakeClient("b", 13, {});
+  b.ipv4 = a.ipv4;
+  auto r2 = Compile({a, b}, {}, kNow);
+  ASSERT_FALSE(r2.has_value());
+  EXPECT_EQ(r2.error().message(),
+            "firewall client b (id 13): address 10.137.0.12 used by another client");
+
+  Client zero = MakeClient("z", 12, {});
+  zero.id = 0;
+  EXPECT_FALSE(Compile({zero}, {}, kNow).has_value());
+}
+
+TEST(Stale, ListsObjectsTheNewCompileNoLongerHas) {
+  Resolutions names = SampleNames();
+  auto before = CompileClient(
+      MakeClient("w", 12, {"accept dsthost=web.lab", "accept expire=+60", "drop"}), names, kNow);
+  Client moved = MakeClient("w", 12, {"drop"});
+  moved.ipv4 = Ip("10.137.0.99");
+  auto after = CompileClient(moved, names, kNow);
+  ASSERT_TRUE(before.has_value() && after.has_value());
+  StaleObjects stale = Stale(*before, *after);
+  EXPECT_EQ(stale.chains, std::vector<std::string>{"fw-12-x1"});
+  EXPECT_EQ(stale.sets, (std::vector<std::string>{"fw-12-r0-4", "fw-12-r0-6"}));
+  EXPECT_TRUE(stale.counters.empty());
+  ASSERT_EQ(stale.map_entries.size(), 1u);
+  EXPECT_EQ(stale.map_entries[0].set, kSrc4Map);
+  EXPECT_EQ(stale.map_entries[0].elements[0].key, nft::AddrKey(IpAddr::V4(10, 137, 0, 12)));
+}
+
+}  // namespace
+}  // namespace qnet::firewall

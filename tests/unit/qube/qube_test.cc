@@ -1,0 +1,70 @@
+#include "qnet/qube/qube.h"
+
+#include <gtest/gtest.h>
+
+namespace qnet::qube {
+namespace {
+
+TEST(QubeName, AcceptsQubesNames) {
+  for (const char* name : {"sys-net", "anon-whonix", "work", "a", "Debian_12.minimal",
+                           "abcdefghijklmnopqrstuvwxyz01234"}) {
+    EXPECT_TRUE(ValidateQubeName(name).ok()) << name;
+  }
+}
+
+TEST(QubeName, RefusesWhatQubesRefuses) {
+  struct Row {
+    const char* name;
+    const char* message;
+  };
+  constexpr Row kRows[] = {
+      {"", "invalid qube name '': empty"},
+      {"9lives", "invalid qube name '9lives': must start with a letter"},
+      {"-x", "invalid qube name '-x': must start with a letter"},
+      {"my vm", "invalid qube name 'my vm': only letters, digits, '_', '.' and '-' are allowed"},
+      {"lost+found",
+       "invalid qube name 'lost+found': only letters, digits, '_', '.' and '-' are allowed"},
+      {"abcdefghijklmnopqrstuvwxyz012345",
+       "invalid qube name 'abcdefghijklmnopqrstuvwxyz012345': longer than 31 characters"},
+      {"none", "invalid qube name 'none': reserved name"},
+      {"default", "invalid qube name 'default': reserved name"},
+      {"dom0", "invalid qube name 'dom0': reserved name"},
+      {"Domain-0", "invalid qube name 'Domain-0': reserved name"},
+      {"work-dm", "invalid qube name 'work-dm': must not end in '-dm'"},
+  };
+  for (const Row& row : kRows) {
+    Status s = ValidateQubeName(row.name);
+    ASSERT_FALSE(s.ok()) << row.name;
+    EXPECT_EQ(s.error().code(), Errc::kInvalidArgument);
+    EXPECT_EQ(s.error().message(), row.message);
+  }
+}
+
+TEST(Qube, AddressesFollowFromTheId) {
+  Qube q{.name = "work", .id = 255, .role = Role::kApp, .netvm = "sys-firewall"};
+  EXPECT_EQ(q.Ipv4().value().ToString(), "10.137.1.1");
+  q.disposable = true;
+  EXPECT_EQ(q.Ipv4().value().ToString(), "10.138.1.1");
+  EXPECT_EQ(q.Ipv6().value(), IpAddr::Parse("fd09:24ef:4179::a8a:ff").value());
+}
+
+TEST(Qube, Validate_NetHasNoNetvmAndOthersHaveOne) {
+  Qube net{.name = "sys-net", .id = 1, .role = Role::kNet};
+  EXPECT_TRUE(net.Validate().ok());
+  net.netvm = "sys-firewall";
+  ASSERT_FALSE(net.Validate().ok());
+  EXPECT_EQ(net.Validate().error().message(),
+            "qube sys-net: a qube of role net has no netvm (got 'sys-firewall')");
+
+  Qube app{.name = "work", .id = 2, .role = Role::kApp};
+  ASSERT_FALSE(app.Validate().ok());
+  EXPECT_EQ(app.Validate().error().message(), "qube work: a qube of role app needs a netvm");
+  app.netvm = "sys-net";
+  EXPECT_TRUE(app.Validate().ok());
+  app.id = 0;
+  ASSERT_FALSE(app.Validate().ok());
+  EXPECT_EQ(app.Validate().error().message(), "qube work: qube id 0 out of range (1..65024)");
+}
+
+}  // namespace
+}  // namespace qnet::qube
