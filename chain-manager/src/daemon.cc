@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "links.h"
+#include "qnet/base/log.h"
 #include "qnet/agent/config.h"
 #include "qnet/chain/lab.h"
 #include "qnet/config/chain_file.h"
@@ -95,6 +96,8 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
     qubes_.clear();
     lab_.reset();
     plan_.reset();
+    spec_.reset();
+    spec_text_.clear();
     CleanupInstance(inst_, /*keep_daemon_files=*/true);
     return Fail(s.error());
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "qnet/base/fd.h"
+#include "qnet/base/ip.h"
 #include "qnet/base/process.h"
 #include "qnet/chain/instance.h"
 

@@ -27,7 +27,8 @@ Result<std::string> FormatQubeTable(const std::string& rows_json, bool color) {
   for (size_t n = 0; n < table.size(); ++n) {
     const auto& row = table[n];
     for (size_t i = 0; i < row.size(); ++i) {
-      std::string cell = fmt::format("{:<{}}", row[i], width[i]);
+      const bool last = i + 1 == row.size();
+      std::string cell = last ? row[i] : fmt::format("{:<{}}", row[i], width[i]);
       if (i == 3 && n > 0 && color) {
         auto label = qube::ParseLabel(row[i]);
         if (label) cell = fmt::format("{}{}{}", qube::LabelAnsiColor(*label), cell, qube::kAnsiReset);

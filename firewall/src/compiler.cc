@@ -1,9 +1,9 @@
 #include "qnet/firewall/compiler.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "qnet/firewall/nft_names.h"
 #include "qnet/nft/match.h"
@@ -25,8 +25,8 @@ Exprs VerdictFor(Action action) {
 
 Status ValidateClient(const Client& c) {
   auto fail = [&c](std::string why) {
-    return Fail(Errc::kInvalidArgument, fmt::format("firewall client {} (id {}): {}",
-                                                    c.name, c.id, why));
+    return Fail(Errc::kInvalidArgument,
+                fmt::format("firewall client {} (id {}): {}", c.name, c.id, why));
   };
   if (Status s = qube::ValidateQubeId(c.id); !s) return fail(s.error().message());
   if (!c.ipv4.is_v4()) return fail(fmt::format("ipv4 {} is not an IPv4 address", c.ipv4));
@@ -69,12 +69,14 @@ class ClientBuilder {
         if (rule.action == Action::kDrop) {
           // Never open: without its addresses a drop rule cannot be kept,
           // so everything from here on drops.
-          Note(number, rule, fmt::format("{} did not resolve ({}): this rule and all after it "
-                                         "replaced by drop", host->name, why));
+          Note(number, rule,
+               fmt::format("{} did not resolve ({}): this rule and all after it "
+                           "replaced by drop",
+                           host->name, why));
           return false;
         }
-        Note(number, rule, fmt::format("{} did not resolve ({}): the rule matches nothing",
-                                       host->name, why));
+        Note(number, rule,
+             fmt::format("{} did not resolve ({}): the rule matches nothing", host->name, why));
       }
       AddHostSets(rule, scope);
     }
@@ -87,7 +89,8 @@ class ClientBuilder {
   ClientRules Finish() && {
     out_.counters.push_back(nft::CounterObject{ClientDropCounter(client_.id)});
     out_.rules.push_back(nft::Rule{
-        chain_, nft::Concat(nft::CountNamed(ClientDropCounter(client_.id)), nft::Goto(kRejectChain)),
+        chain_,
+        nft::Concat(nft::CountNamed(ClientDropCounter(client_.id)), nft::Goto(kRejectChain)),
         "default drop"});
     nft::Verdict jump{nft::VerdictCode::kJump, chain_};
     out_.map_entries.push_back(
@@ -142,7 +145,12 @@ class ClientBuilder {
     if (alternatives.empty()) return;
     Exprs verdict = VerdictFor(rule.action);
     std::optional<std::vector<Exprs>> terms;
-    if (rule.expire) terms = internal::ExpiryTerms(*rule.expire, rule.action == Action::kDrop);
+    if (rule.expire) {
+      // A drop keeps every term: were the clock set back, it must still hold.
+      bool drop = rule.action == Action::kDrop;
+      terms = internal::ExpiryTerms(*rule.expire, drop,
+                                    drop ? std::nullopt : std::optional<int64_t>(now_));
+    }
     if (!terms) {
       for (const Exprs& alt : alternatives) {
         out_.rules.push_back(
@@ -155,7 +163,8 @@ class ClientBuilder {
     std::string sub = ExpiryChain(client_.id, number);
     out_.chains.push_back(nft::Chain{sub, std::nullopt});
     for (const Exprs& alt : alternatives) {
-      out_.rules.push_back(nft::Rule{chain_, nft::Concat(alt, nft::Jump(sub)), RuleComment(number)});
+      out_.rules.push_back(
+          nft::Rule{chain_, nft::Concat(alt, nft::Jump(sub)), RuleComment(number)});
     }
     for (const Exprs& term : *terms) {
       out_.rules.push_back(
@@ -205,11 +214,12 @@ CompiledFirewall CompileShared() {
   out.rules = {
       nft::Rule{fwd, nft::VmapIp4Saddr(kSrc4Map), "client dispatch"},
       nft::Rule{fwd, nft::VmapIp6Saddr(kSrc6Map), "client dispatch"},
-      nft::Rule{fwd,
-                nft::Concat(Exprs{nft::Meta{NFT_META_IIFNAME, NFT_REG_1},
-                                  nft::Lookup{std::string(kVifSet), NFT_REG_1, std::nullopt, false}},
-                            nft::CountNamed(kUnknownSourceCounter), nft::Drop()),
-                "unknown source"},
+      nft::Rule{
+          fwd,
+          nft::Concat(Exprs{nft::Meta{NFT_META_IIFNAME, NFT_REG_1},
+                            nft::Lookup{std::string(kVifSet), NFT_REG_1, std::nullopt, false}},
+                      nft::CountNamed(kUnknownSourceCounter), nft::Drop()),
+          "unknown source"},
       nft::Rule{rej, nft::Concat(nft::L4Proto(nft::L4::kTcp), nft::RejectTcpReset()), std::nullopt},
       nft::Rule{rej, nft::RejectAdminProhibited(), std::nullopt},
   };
@@ -251,9 +261,9 @@ Result<CompiledFirewall> Compile(const std::vector<Client>& clients, const Resol
   std::set<std::string> vifs;
   for (const Client& c : clients) {
     auto dup = [&c](std::string what) {
-      return Fail(Errc::kInvalidArgument,
-                  fmt::format("firewall client {} (id {}): {} used by another client", c.name,
-                              c.id, what));
+      return Fail(
+          Errc::kInvalidArgument,
+          fmt::format("firewall client {} (id {}): {} used by another client", c.name, c.id, what));
     };
     if (!ids.insert(c.id).second) return dup("id");
     if (!addrs.insert(c.ipv4).second) return dup(fmt::format("address {}", c.ipv4));

@@ -53,7 +53,8 @@ Result<RuleList> RuleListFromValue(const config::Value& value, int64_t now) {
 
 config::Value RuleListToValue(const RuleList& list) {
   config::Value::Array elements;
-  for (std::string& text : list.Format()) elements.push_back(config::Value::String(std::move(text)));
+  for (std::string& text : list.Format())
+    elements.push_back(config::Value::String(std::move(text)));
   return config::Value::MakeArray(std::move(elements));
 }
 

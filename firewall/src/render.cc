@@ -1,9 +1,9 @@
 // Render(): stable text for the compiled output. Our own format (close to
 // `nft --debug=netlink`), so that golden files change only when the
 // compiled values do.
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 #include "qnet/firewall/compiler.h"
 
@@ -31,9 +31,8 @@ std::string Reg(uint32_t r) {
 
 std::string MetaKey(uint32_t key) {
   static const std::map<uint32_t, std::string_view> kNames = {
-      {NFT_META_IIFNAME, "iifname"}, {NFT_META_OIFNAME, "oifname"},
-      {NFT_META_NFPROTO, "nfproto"}, {NFT_META_L4PROTO, "l4proto"},
-      {NFT_META_TIME_NS, "time"},    {NFT_META_SKUID, "skuid"},
+      {NFT_META_IIFNAME, "iifname"}, {NFT_META_OIFNAME, "oifname"}, {NFT_META_NFPROTO, "nfproto"},
+      {NFT_META_L4PROTO, "l4proto"}, {NFT_META_TIME_NS, "time"},    {NFT_META_SKUID, "skuid"},
   };
   auto it = kNames.find(key);
   return it != kNames.end() ? std::string(it->second) : fmt::format("key {}", key);
@@ -48,79 +47,98 @@ std::string CtKey(uint32_t key) {
 
 std::string_view CmpOp(uint32_t op) {
   switch (op) {
-    case NFT_CMP_EQ: return "eq";
-    case NFT_CMP_NEQ: return "neq";
-    case NFT_CMP_LT: return "lt";
-    case NFT_CMP_LTE: return "lte";
-    case NFT_CMP_GT: return "gt";
-    case NFT_CMP_GTE: return "gte";
+    case NFT_CMP_EQ:
+      return "eq";
+    case NFT_CMP_NEQ:
+      return "neq";
+    case NFT_CMP_LT:
+      return "lt";
+    case NFT_CMP_LTE:
+      return "lte";
+    case NFT_CMP_GT:
+      return "gt";
+    case NFT_CMP_GTE:
+      return "gte";
   }
   return "?";
 }
 
 std::string_view PayloadBase(uint32_t base) {
   switch (base) {
-    case NFT_PAYLOAD_LL_HEADER: return "link";
-    case NFT_PAYLOAD_NETWORK_HEADER: return "network";
-    case NFT_PAYLOAD_TRANSPORT_HEADER: return "transport";
+    case NFT_PAYLOAD_LL_HEADER:
+      return "link";
+    case NFT_PAYLOAD_NETWORK_HEADER:
+      return "network";
+    case NFT_PAYLOAD_TRANSPORT_HEADER:
+      return "transport";
   }
   return "?";
 }
 
 std::string VerdictText(const nft::Verdict& v) {
   switch (v.code) {
-    case nft::VerdictCode::kAccept: return "accept";
-    case nft::VerdictCode::kDrop: return "drop";
-    case nft::VerdictCode::kJump: return "jump " + v.chain;
-    case nft::VerdictCode::kGoto: return "goto " + v.chain;
-    case nft::VerdictCode::kReturn: return "return";
-    case nft::VerdictCode::kContinue: return "continue";
+    case nft::VerdictCode::kAccept:
+      return "accept";
+    case nft::VerdictCode::kDrop:
+      return "drop";
+    case nft::VerdictCode::kJump:
+      return "jump " + v.chain;
+    case nft::VerdictCode::kGoto:
+      return "goto " + v.chain;
+    case nft::VerdictCode::kReturn:
+      return "return";
+    case nft::VerdictCode::kContinue:
+      return "continue";
   }
   return "?";
 }
 
 std::string ExprText(const nft::Expr& e) {
-  return std::visit(
-      Overloaded{
-          [](const nft::Meta& m) { return fmt::format("meta load {} => {}", MetaKey(m.key), Reg(m.dreg)); },
-          [](const nft::Payload& p) {
-            return fmt::format("payload load {}b @ {} header + {} => {}", p.len,
-                               PayloadBase(p.base), p.offset, Reg(p.dreg));
-          },
-          [](const nft::Cmp& c) {
-            return fmt::format("cmp {} {} {}", CmpOp(c.op), Reg(c.sreg), Hex(c.data));
-          },
-          [](const nft::Bitwise& b) {
-            return fmt::format("bitwise {} = ({} & {}) ^ {}", Reg(b.dreg), Reg(b.sreg),
-                               Hex(b.mask), Hex(b.xor_value));
-          },
-          [](const nft::Range& r) {
-            return fmt::format("range {} {} {} {}", r.op == NFT_RANGE_EQ ? "eq" : "neq",
-                               Reg(r.sreg), Hex(r.from), Hex(r.to));
-          },
-          [](const nft::Verdict& v) { return "immediate reg 0 " + VerdictText(v); },
-          [](const nft::ImmediateData& d) {
-            return fmt::format("immediate {} {}", Reg(d.dreg), Hex(d.data));
-          },
-          [](const nft::Counter&) { return std::string("counter"); },
-          [](const nft::ObjRef& o) { return "objref counter " + o.name; },
-          [](const nft::Lookup& l) {
-            std::string out = fmt::format("lookup {} set {}", Reg(l.sreg), l.set);
-            if (l.dreg) out += " dreg " + Reg(*l.dreg);
-            if (l.invert) out += " inverted";
-            return out;
-          },
-          [](const nft::Ct& c) {
-            std::string dir;
-            if (c.direction) dir = *c.direction == 0 ? " original" : " reply";
-            return fmt::format("ct load {}{} => {}", CtKey(c.key), dir, Reg(c.dreg));
-          },
-          [](const nft::Nat&) { return std::string("nat"); },
-          [](const nft::Masq&) { return std::string("masq"); },
-          [](const nft::Reject& r) { return fmt::format("reject type {} code {}", r.type, r.code); },
-          [](const nft::Unsupported& u) { return "UNSUPPORTED " + u.what; },
-      },
-      e);
+  return std::visit(Overloaded{
+                        [](const nft::Meta& m) {
+                          return fmt::format("meta load {} => {}", MetaKey(m.key), Reg(m.dreg));
+                        },
+                        [](const nft::Payload& p) {
+                          return fmt::format("payload load {}b @ {} header + {} => {}", p.len,
+                                             PayloadBase(p.base), p.offset, Reg(p.dreg));
+                        },
+                        [](const nft::Cmp& c) {
+                          return fmt::format("cmp {} {} {}", CmpOp(c.op), Reg(c.sreg), Hex(c.data));
+                        },
+                        [](const nft::Bitwise& b) {
+                          return fmt::format("bitwise {} = ({} & {}) ^ {}", Reg(b.dreg),
+                                             Reg(b.sreg), Hex(b.mask), Hex(b.xor_value));
+                        },
+                        [](const nft::Range& r) {
+                          return fmt::format("range {} {} {} {}",
+                                             r.op == NFT_RANGE_EQ ? "eq" : "neq", Reg(r.sreg),
+                                             Hex(r.from), Hex(r.to));
+                        },
+                        [](const nft::Verdict& v) { return "immediate reg 0 " + VerdictText(v); },
+                        [](const nft::ImmediateData& d) {
+                          return fmt::format("immediate {} {}", Reg(d.dreg), Hex(d.data));
+                        },
+                        [](const nft::Counter&) { return std::string("counter"); },
+                        [](const nft::ObjRef& o) { return "objref counter " + o.name; },
+                        [](const nft::Lookup& l) {
+                          std::string out = fmt::format("lookup {} set {}", Reg(l.sreg), l.set);
+                          if (l.dreg) out += " dreg " + Reg(*l.dreg);
+                          if (l.invert) out += " inverted";
+                          return out;
+                        },
+                        [](const nft::Ct& c) {
+                          std::string dir;
+                          if (c.direction) dir = *c.direction == 0 ? " original" : " reply";
+                          return fmt::format("ct load {}{} => {}", CtKey(c.key), dir, Reg(c.dreg));
+                        },
+                        [](const nft::Nat&) { return std::string("nat"); },
+                        [](const nft::Masq&) { return std::string("masq"); },
+                        [](const nft::Reject& r) {
+                          return fmt::format("reject type {} code {}", r.type, r.code);
+                        },
+                        [](const nft::Unsupported& u) { return "UNSUPPORTED " + u.what; },
+                    },
+                    e);
 }
 
 std::string KeyText(const nft::Bytes& key, const std::vector<nft::DataType>& type) {
@@ -149,7 +167,8 @@ std::string ElementText(const nft::SetElement& e, const std::vector<nft::DataTyp
 
 std::string SetText(const nft::Set& s) {
   std::string type;
-  for (nft::DataType t : s.key) type += (type.empty() ? "" : " . ") + std::string(nft::DataTypeName(t));
+  for (nft::DataType t : s.key)
+    type += (type.empty() ? "" : " . ") + std::string(nft::DataTypeName(t));
   std::string out = fmt::format("set {} type {}", s.name, type);
   if (s.data) out += fmt::format(" : {}", nft::DataTypeName(*s.data));
   if (s.constant) out += " constant";

@@ -20,8 +20,8 @@ Status ValidateDst(const Destination& dst) {
   if (const auto* prefix = std::get_if<IpPrefix>(&dst)) {
     int max = prefix->addr().is_v4() ? 32 : 128;
     if (prefix->len() < 0 || prefix->len() > max) {
-      return Invalid(Field::kDst, fmt::format("prefix length {} out of range 0-{}", prefix->len(),
-                                              max));
+      return Invalid(Field::kDst,
+                     fmt::format("prefix length {} out of range 0-{}", prefix->len(), max));
     }
     return OkStatus();
   }
@@ -69,8 +69,8 @@ Status Validate(const Rule& rule) {
     return Invalid(Field::kIcmpType, "valid only with proto=icmp");
   }
   if (rule.expire && (*rule.expire < 0 || *rule.expire > internal::kMaxExpire)) {
-    return Invalid(Field::kExpire, fmt::format("{} is not a unix time up to the year 9999",
-                                               *rule.expire));
+    return Invalid(Field::kExpire,
+                   fmt::format("{} is not a unix time up to the year 9999", *rule.expire));
   }
   if (rule.comment) {
     if (rule.comment->empty()) return Invalid(Field::kComment, "empty (leave it unset instead)");

@@ -1,8 +1,8 @@
 #include "qnet/firewall/rule_list.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "qnet/firewall/rule_parser.h"
 #include "rule_options.h"
@@ -39,9 +39,8 @@ Status RuleList::Add(Rule rule, std::optional<size_t> before) {
   std::vector<Rule> rules = Effective();
   size_t at = before.value_or(rules.size());
   if (at > rules.size()) {
-    return Fail(Errc::kInvalidArgument,
-                fmt::format("--before {}: there are only {} rules (0-{})", at, rules.size(),
-                            rules.size() - 1));
+    return Fail(Errc::kInvalidArgument, fmt::format("--before {}: there are only {} rules (0-{})",
+                                                    at, rules.size(), rules.size() - 1));
   }
   rules.insert(rules.begin() + static_cast<std::ptrdiff_t>(at), std::move(rule));
   rules_ = std::move(rules);

@@ -101,7 +101,8 @@ std::vector<Exprs> ProtocolMatches(const Rule& rule, Fam fam) {
     }
     case Proto::kIcmp: {
       bool v6 = fam == Fam::kV6;
-      if (rule.icmptype) return {v6 ? nft::Icmpv6Type(*rule.icmptype) : nft::IcmpType(*rule.icmptype)};
+      if (rule.icmptype)
+        return {v6 ? nft::Icmpv6Type(*rule.icmptype) : nft::IcmpType(*rule.icmptype)};
       return {nft::L4Proto(v6 ? nft::L4::kIcmpv6 : nft::L4::kIcmp)};
     }
   }
@@ -127,11 +128,11 @@ std::vector<Exprs> MatchAlternatives(const Rule& rule, const RuleScope& scope) {
   return out;
 }
 
-std::optional<std::vector<Exprs>> ExpiryTerms(int64_t expire, bool round_up) {
+std::optional<std::vector<Exprs>> ExpiryTerms(int64_t expire, bool round_up,
+                                              std::optional<int64_t> skip_before) {
   constexpr uint64_t kNsPerSecond = 1'000'000'000;
   constexpr uint64_t kGranule = uint64_t{1} << kTimeGranuleBits;
-  constexpr uint64_t kMaxSeconds =
-      (std::numeric_limits<uint64_t>::max() - kGranule) / kNsPerSecond;
+  constexpr uint64_t kMaxSeconds = (std::numeric_limits<uint64_t>::max() - kGranule) / kNsPerSecond;
   if (expire < 0) return std::vector<Exprs>{};
   if (static_cast<uint64_t>(expire) > kMaxSeconds) return std::nullopt;
   uint64_t end = static_cast<uint64_t>(expire) * kNsPerSecond;
@@ -141,11 +142,17 @@ std::optional<std::vector<Exprs>> ExpiryTerms(int64_t expire, bool round_up) {
   // registers bytewise and so needs no byte-order conversion: the kernel
   // stores NFT_META_TIME_NS in host order, and so do mask and value here
   // (the compiler runs on the host that enforces).
+  uint64_t skip_ns =
+      skip_before && *skip_before > 0 && static_cast<uint64_t>(*skip_before) <= kMaxSeconds
+          ? static_cast<uint64_t>(*skip_before) * kNsPerSecond
+          : 0;
   std::vector<Exprs> terms;
   for (int bit = 63; bit >= kTimeGranuleBits; --bit) {
     if (((end >> bit) & 1) == 0) continue;
     uint64_t mask = ~uint64_t{0} << bit;
     uint64_t value = bit == 63 ? 0 : end & (~uint64_t{0} << (bit + 1));
+    // This term matches exactly [value, value + 2^bit).
+    if (value + (uint64_t{1} << bit) <= skip_ns) continue;
     terms.push_back(Exprs{nft::Meta{NFT_META_TIME_NS, NFT_REG_1},
                           nft::Bitwise{NFT_REG_1, NFT_REG_1, 8, HostU64(mask), HostU64(0)},
                           nft::Cmp{NFT_CMP_EQ, NFT_REG_1, HostU64(value)}});

@@ -15,8 +15,8 @@ namespace qnet::firewall::internal {
 // What translating one rule needs to know beyond the rule.
 struct RuleScope {
   uint32_t client_id = 0;
-  size_t number = 0;              // the rule's number in the list
-  bool client_has_ipv6 = false;   // else no IPv6 half is emitted
+  size_t number = 0;             // the rule's number in the list
+  bool client_has_ipv6 = false;  // else no IPv6 half is emitted
   // The rule's hostname resolution; nullptr when it has none or it failed.
   const Resolution* resolution = nullptr;
 };
@@ -28,9 +28,12 @@ std::vector<nft::Exprs> MatchAlternatives(const Rule& rule, const RuleScope& sco
 // The expiry test as alternatives, each true while the kernel clock is
 // before `expire` (unix seconds), rounded to kTimeGranuleBits toward the
 // safe side: down when `round_up` is false (an accept ends early), up when
-// true (a drop ends late). nullopt when the time is beyond what 64-bit
-// nanoseconds hold (year 2554): such a rule never expires in practice.
+// true (a drop ends late). With `skip_before`, terms that only match times
+// before it are left out (for accept rules: a clock set back then closes).
+// nullopt when the time is beyond what 64-bit nanoseconds hold (year
+// 2554): such a rule never expires in practice.
 inline constexpr int kTimeGranuleBits = 29;  // 2^29 ns = 0.54 s
-std::optional<std::vector<nft::Exprs>> ExpiryTerms(int64_t expire, bool round_up);
+std::optional<std::vector<nft::Exprs>> ExpiryTerms(int64_t expire, bool round_up,
+                                                   std::optional<int64_t> skip_before);
 
 }  // namespace qnet::firewall::internal

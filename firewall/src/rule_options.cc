@@ -1,10 +1,10 @@
 #include "rule_options.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <charconv>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace qnet::firewall::internal {
 namespace {
@@ -229,7 +229,8 @@ const std::array<FieldRow, kFieldCount> kFields = {{
     {Field::kDstPorts, "dstports", "PORT(S)", [](const Rule& r) { return r.dstports.has_value(); },
      [](const Rule& r) { return fmt::format("dstports={}-{}", r.dstports->lo, r.dstports->hi); },
      [](const Rule& r, int64_t) { return PortsText(*r.dstports); }},
-    {Field::kIcmpType, "icmptype", "ICMP TYPE", [](const Rule& r) { return r.icmptype.has_value(); },
+    {Field::kIcmpType, "icmptype", "ICMP TYPE",
+     [](const Rule& r) { return r.icmptype.has_value(); },
      [](const Rule& r) { return fmt::format("icmptype={}", *r.icmptype); },
      [](const Rule& r, int64_t) { return fmt::format("{}", *r.icmptype); }},
     {Field::kSpecialTarget, "specialtarget", "SPECIAL TARGET",
@@ -284,8 +285,8 @@ Status CheckSafeChars(std::string_view value) {
   for (char c : value) {
     if (IsLower(c) || IsUpper(c) || IsDigit(c)) continue;
     if (std::string_view(":;,./-_[]").find(c) != std::string_view::npos) continue;
-    return Invalid(fmt::format("character {} not allowed (letters, digits and :;,./-_[] only)",
-                               Printable(c)));
+    return Invalid(
+        fmt::format("character {} not allowed (letters, digits and :;,./-_[] only)", Printable(c)));
   }
   return OkStatus();
 }

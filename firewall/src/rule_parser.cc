@@ -1,9 +1,9 @@
 #include "qnet/firewall/rule_parser.h"
 
+#include <fmt/format.h>
+
 #include <bitset>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "rule_options.h"
 
@@ -48,9 +48,9 @@ class RuleBuilder {
 
   Status PositionalValue(std::string_view value) {
     if (positional_.empty()) {
-      return Invalid(fmt::format(
-          "{}: one value too many for ACTION [DSTHOST [PROTO [DSTPORTS|ICMPTYPE]]]",
-          internal::Sanitize(value, 40)));
+      return Invalid(
+          fmt::format("{}: one value too many for ACTION [DSTHOST [PROTO [DSTPORTS|ICMPTYPE]]]",
+                      internal::Sanitize(value, 40)));
     }
     return Apply(*internal::FindKey(positional_.front().key), value);
   }
@@ -65,9 +65,8 @@ class RuleBuilder {
   Status Apply(const KeyRow& row, std::string_view value) {
     auto index = static_cast<size_t>(row.field);
     if (seen_[index]) {
-      return Invalid(row.field == Field::kDst
-                         ? fmt::format("{}: destination given twice", row.key)
-                         : fmt::format("{}: given twice", row.key));
+      return Invalid(row.field == Field::kDst ? fmt::format("{}: destination given twice", row.key)
+                                              : fmt::format("{}: given twice", row.key));
     }
     // The comment and expire ('+N') check their own character sets.
     if (row.field != Field::kComment && row.field != Field::kExpire) {
@@ -79,8 +78,8 @@ class RuleBuilder {
     seen_.set(index);
     Drop(row.field);
     // As qvm-firewall: the protocol decides what a fourth positional is.
-    if (row.field == Field::kProto) Drop(*rule_.proto == Proto::kIcmp ? Field::kDstPorts
-                                                                       : Field::kIcmpType);
+    if (row.field == Field::kProto)
+      Drop(*rule_.proto == Proto::kIcmp ? Field::kDstPorts : Field::kIcmpType);
     return OkStatus();
   }
 

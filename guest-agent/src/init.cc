@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "qnet/base/fd.h"
+#include "qnet/base/log.h"
 #include "qnet/base/process.h"
 
 namespace qnet::agent {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include "init.h"
+#include "qnet/base/fd.h"
 #include "qnet/netlink/link.h"
 #include "qnet/netlink/route.h"
 #include "qnet/netlink/sysctl.h"

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <boost/asio/ip/v6_only.hpp>
@@ -18,6 +19,11 @@ Error SocketError(std::string_view proto, const asio::ip::address& address, uint
   return Error(Errc::kIo, fmt::format("{} {}: {}", proto, where, ec.message()), ec.value());
 }
 
+bool IsFamilyUnavailable(const boost::system::error_code& ec) {
+  return ec.value() == EAFNOSUPPORT || ec.value() == EADDRNOTAVAIL ||
+         ec.value() == EPROTONOSUPPORT;
+}
+
 // Lets a specific address be bound before the namespace has it (or while
 // IPv6 DAD is still running); harmless for the wildcard.
 void SetFreeBind(int fd, bool v6) {
@@ -30,17 +36,17 @@ void SetFreeBind(int fd, bool v6) {
 }
 
 template <typename Socket, typename Protocol>
-boost::system::error_code OpenAndBind(Socket& s, const asio::ip::address& address, uint16_t port,
+boost::system::error_code OpenAndBind(Socket& s, const BindSpec& spec, uint16_t port,
                                       bool reuse) {
   boost::system::error_code ec;
-  Protocol proto = address.is_v6() ? Protocol::v6() : Protocol::v4();
-  s.open(proto, ec);
+  bool v6 = spec.address.is_v6();
+  s.open(v6 ? Protocol::v6() : Protocol::v4(), ec);
   if (ec) return ec;
-  if (address.is_v6()) s.set_option(asio::ip::v6_only(true), ec);
+  if (v6) s.set_option(asio::ip::v6_only(spec.v6_only), ec);
   if (!ec && reuse) s.set_option(asio::socket_base::reuse_address(true), ec);
   if (ec) return ec;
-  SetFreeBind(s.native_handle(), address.is_v6());
-  s.bind(typename Protocol::endpoint(address, port), ec);
+  SetFreeBind(s.native_handle(), v6);
+  s.bind(typename Protocol::endpoint(spec.address, port), ec);
   return ec;
 }
 
@@ -49,46 +55,59 @@ boost::system::error_code OpenAndBind(Socket& s, const asio::ip::address& addres
 Result<std::vector<BindSpec>> ResolveBindSpecs(const std::vector<std::string>& texts) {
   std::vector<BindSpec> specs;
   if (texts.empty()) {
-    specs.push_back({asio::ip::address_v4::any(), false});
-    specs.push_back({asio::ip::address_v6::any(), true});
+    specs.push_back({asio::ip::address_v4::any(), false, true});
+    specs.push_back({asio::ip::address_v6::any(), true, true});
     return specs;
   }
   for (const auto& text : texts) {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(text, ec);
     if (ec) return Fail(Errc::kInvalidArgument, fmt::format("--bind: '{}' is not an address", text));
-    specs.push_back({address, false});
+    specs.push_back({address, false, true});
+  }
+  bool has_v4_any = std::any_of(specs.begin(), specs.end(), [](const BindSpec& s) {
+    return s.address == asio::ip::address(asio::ip::address_v4::any());
+  });
+  for (auto& s : specs) {
+    if (s.address == asio::ip::address(asio::ip::address_v6::any())) s.v6_only = has_v4_any;
   }
   return specs;
 }
 
-Result<asio::ip::udp::socket> BindUdp(asio::io_context& io, const asio::ip::address& address,
-                                      uint16_t port) {
-  asio::ip::udp::socket s(io);
-  auto ec = OpenAndBind<asio::ip::udp::socket, asio::ip::udp>(s, address, port, false);
-  if (!ec) s.non_blocking(true, ec);
-  if (ec) return SocketError("udp", address, port, ec);
-  return s;
+Result<std::vector<asio::ip::udp::socket>> BindUdpAll(asio::io_context& io,
+                                                      const std::vector<BindSpec>& specs,
+                                                      uint16_t port) {
+  std::vector<asio::ip::udp::socket> out;
+  for (const auto& spec : specs) {
+    asio::ip::udp::socket s(io);
+    auto ec = OpenAndBind<asio::ip::udp::socket, asio::ip::udp>(s, spec, port, false);
+    if (!ec) s.non_blocking(true, ec);
+    if (ec && spec.optional && IsFamilyUnavailable(ec)) continue;
+    if (ec) return SocketError("udp", spec.address, port, ec);
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
-Result<asio::ip::tcp::acceptor> ListenTcp(asio::io_context& io, const asio::ip::address& address,
-                                          uint16_t port) {
-  asio::ip::tcp::acceptor a(io);
-  auto ec = OpenAndBind<asio::ip::tcp::acceptor, asio::ip::tcp>(a, address, port, true);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return SocketError("tcp", address, port, ec);
-  return a;
+Result<std::vector<asio::ip::tcp::acceptor>> ListenTcpAll(asio::io_context& io,
+                                                          const std::vector<BindSpec>& specs,
+                                                          uint16_t port) {
+  std::vector<asio::ip::tcp::acceptor> out;
+  for (const auto& spec : specs) {
+    asio::ip::tcp::acceptor a(io);
+    auto ec = OpenAndBind<asio::ip::tcp::acceptor, asio::ip::tcp>(a, spec, port, true);
+    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec && spec.optional && IsFamilyUnavailable(ec)) continue;
+    if (ec) return SocketError("tcp", spec.address, port, ec);
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 std::string AddressText(const asio::ip::address& address) {
   if (address.is_v6() && address.to_v6().is_v4_mapped())
     return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
   return address.to_string();
-}
-
-bool IsFamilyUnavailable(const Error& err) {
-  return err.sys_errno() == EAFNOSUPPORT || err.sys_errno() == EADDRNOTAVAIL ||
-         err.sys_errno() == EPROTONOSUPPORT;
 }
 
 }  // namespace qnet::lab

@@ -14,7 +14,6 @@ namespace qnet::lab {
 namespace {
 
 using asio::ip::tcp;
-using asio::ip::udp;
 
 constexpr auto kTcpIdleTimeout = std::chrono::seconds(10);
 constexpr int kMaxMessagesPerConnection = 100;
@@ -104,14 +103,8 @@ Result<std::unique_ptr<DnsServer>> DnsServer::Start(asio::io_context& io,
   FileStamp stamp = StampOf(options.records_path);
   QNET_ASSIGN_OR_RETURN(RecordSet records, LoadRecords(options.records_path));
   QNET_ASSIGN_OR_RETURN(QueryLog log, QueryLog::Open(options.log_path));
-  QNET_ASSIGN_OR_RETURN(auto udp_sockets,
-                        BindAll<udp::socket>(options.binds, [&](const asio::ip::address& a) {
-                          return BindUdp(io, a, options.port);
-                        }));
-  QNET_ASSIGN_OR_RETURN(auto acceptors,
-                        BindAll<tcp::acceptor>(options.binds, [&](const asio::ip::address& a) {
-                          return ListenTcp(io, a, options.port);
-                        }));
+  QNET_ASSIGN_OR_RETURN(auto udp_sockets, BindUdpAll(io, options.binds, options.port));
+  QNET_ASSIGN_OR_RETURN(auto acceptors, ListenTcpAll(io, options.binds, options.port));
   std::unique_ptr<DnsServer> server(
       new DnsServer(std::move(options), std::move(records), std::move(log)));
   server->stamp_ = stamp;

@@ -10,7 +10,6 @@ namespace qnet::lab {
 namespace {
 
 using asio::ip::tcp;
-using asio::ip::udp;
 
 constexpr auto kIdleTimeout = std::chrono::seconds(10);
 constexpr size_t kMaxEchoConnections = 256;
@@ -55,12 +54,8 @@ EchoServer::EchoServer() : budget_(kMaxEchoConnections) {}
 Result<std::unique_ptr<EchoServer>> EchoServer::Start(asio::io_context& io,
                                                       const std::vector<BindSpec>& binds,
                                                       uint16_t port) {
-  QNET_ASSIGN_OR_RETURN(auto udp_sockets, BindAll<udp::socket>(binds, [&](const asio::ip::address& a) {
-                          return BindUdp(io, a, port);
-                        }));
-  QNET_ASSIGN_OR_RETURN(auto acceptors, BindAll<tcp::acceptor>(binds, [&](const asio::ip::address& a) {
-                          return ListenTcp(io, a, port);
-                        }));
+  QNET_ASSIGN_OR_RETURN(auto udp_sockets, BindUdpAll(io, binds, port));
+  QNET_ASSIGN_OR_RETURN(auto acceptors, ListenTcpAll(io, binds, port));
   std::unique_ptr<EchoServer> server(new EchoServer());
   for (auto& s : udp_sockets) {
     server->udp_.push_back(std::make_unique<UdpResponder>(

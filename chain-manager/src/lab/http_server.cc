@@ -104,10 +104,7 @@ HttpServer::HttpServer() : budget_(kMaxHttpConnections) {}
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(asio::io_context& io,
                                                       const std::vector<BindSpec>& binds,
                                                       uint16_t port) {
-  QNET_ASSIGN_OR_RETURN(auto acceptors,
-                        BindAll<tcp::acceptor>(binds, [&](const asio::ip::address& a) {
-                          return ListenTcp(io, a, port);
-                        }));
+  QNET_ASSIGN_OR_RETURN(auto acceptors, ListenTcpAll(io, binds, port));
   std::unique_ptr<HttpServer> server(new HttpServer());
   for (auto& a : acceptors) {
     server->listeners_.push_back(std::make_unique<TcpListener>(

@@ -23,9 +23,8 @@ int StoreAttr(const nlattr* attr, void* data) {
 
 Result<AttrTable> IndexAttrs(const nlmsghdr* nlh, size_t header_len, uint16_t max_type) {
   if (nlh->nlmsg_len < mnl_nlmsg_size(header_len))
-    return Fail(Errc::kProtocol,
-                fmt::format("netlink message type {} truncated ({} bytes)", nlh->nlmsg_type,
-                            nlh->nlmsg_len));
+    return Fail(Errc::kProtocol, fmt::format("netlink message type {} truncated ({} bytes)",
+                                             nlh->nlmsg_type, nlh->nlmsg_len));
   AttrTable table(max_type + 1u, nullptr);
   IndexCtx ctx{&table};
   mnl_attr_parse(nlh, static_cast<unsigned>(header_len), StoreAttr, &ctx);
@@ -61,8 +60,8 @@ Result<IpAddr> AttrIp(const nlattr* attr, int family, const char* what) {
     std::memcpy(bytes.data(), p, bytes.size());
     return IpAddr::V6(bytes);
   }
-  return Fail(Errc::kProtocol,
-              fmt::format("netlink attribute {}: {} bytes for address family {}", what, len, family));
+  return Fail(Errc::kProtocol, fmt::format("netlink attribute {}: {} bytes for address family {}",
+                                           what, len, family));
 }
 
 void PutIp(nlmsghdr* nlh, uint16_t type, const IpAddr& addr) {

@@ -27,10 +27,11 @@ Status ChangeLink(Socket& sock, std::string_view ifname, const LinkChange& chang
 Result<LinkInfo> GetLink(Socket& sock, std::string_view ifname) {
   QNET_ASSIGN_OR_RETURN(Request req, BuildGetLink(ifname));
   std::optional<LinkInfo> found;
-  QNET_TRY(Call(sock, req, fmt::format("RTM_GETLINK {}", ifname), [&](const nlmsghdr* nlh) -> Status {
-    QNET_ASSIGN_OR_RETURN(found, ParseLink(nlh));
-    return OkStatus();
-  }));
+  QNET_TRY(
+      Call(sock, req, fmt::format("RTM_GETLINK {}", ifname), [&](const nlmsghdr* nlh) -> Status {
+        QNET_ASSIGN_OR_RETURN(found, ParseLink(nlh));
+        return OkStatus();
+      }));
   if (!found)
     return Fail(Errc::kProtocol, fmt::format("RTM_GETLINK {}: no reply before the ACK", ifname));
   return *std::move(found);

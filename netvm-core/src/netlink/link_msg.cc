@@ -112,7 +112,8 @@ Result<Request> BuildNewLink(std::string_view kind, std::string_view name) {
 Result<Request> BuildSetLink(std::string_view ifname, const LinkChange& change) {
   QNET_TRY(ValidateIfName(ifname));
   if (change.master && *change.master < 0)
-    return Fail(Errc::kInvalidArgument, fmt::format("{}: bad master index {}", ifname, *change.master));
+    return Fail(Errc::kInvalidArgument,
+                fmt::format("{}: bad master index {}", ifname, *change.master));
   Request req(RTM_SETLINK, NLM_F_ACK);
   nlmsghdr* nlh = req.header();
   ifinfomsg* ifm = PutIfinfo(nlh);
@@ -136,8 +137,8 @@ Result<Request> BuildDeleteLink(std::string_view ifname) {
 
 Result<LinkInfo> ParseLink(const nlmsghdr* nlh) {
   if (nlh->nlmsg_type != RTM_NEWLINK)
-    return Fail(Errc::kProtocol, fmt::format("netlink message type {}, want RTM_NEWLINK",
-                                             nlh->nlmsg_type));
+    return Fail(Errc::kProtocol,
+                fmt::format("netlink message type {}, want RTM_NEWLINK", nlh->nlmsg_type));
   QNET_ASSIGN_OR_RETURN(internal::AttrTable tb,
                         internal::IndexAttrs(nlh, sizeof(ifinfomsg), IFLA_MAX));
   const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));

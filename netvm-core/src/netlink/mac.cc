@@ -15,7 +15,9 @@ int HexValue(char c) {
 }  // namespace
 
 Result<Mac> Mac::Parse(std::string_view text) {
-  auto bad = [&] { return Fail(Errc::kInvalidArgument, fmt::format("bad MAC address '{}'", text)); };
+  auto bad = [&] {
+    return Fail(Errc::kInvalidArgument, fmt::format("bad MAC address '{}'", text));
+  };
   std::array<uint8_t, kSize> bytes{};
   size_t pos = 0;
   for (size_t i = 0; i < kSize; ++i) {

@@ -153,16 +153,16 @@ Status AddNeighbour(Socket& sock, std::string_view ifname, const IpAddr& addr, c
 Status AddProxyNeighbour(Socket& sock, std::string_view ifname, const IpAddr& addr) {
   std::string what = fmt::format("RTM_NEWNEIGH proxy {} dev {}", addr, ifname);
   QNET_ASSIGN_OR_RETURN(int index, IndexFor(sock, ifname, what));
-  QNET_ASSIGN_OR_RETURN(Request req,
-                        BuildNeighbour(RTM_NEWNEIGH, index, addr, std::nullopt, NUD_PERMANENT, true));
+  QNET_ASSIGN_OR_RETURN(
+      Request req, BuildNeighbour(RTM_NEWNEIGH, index, addr, std::nullopt, NUD_PERMANENT, true));
   return Call(sock, req, what);
 }
 
 Status DeleteNeighbour(Socket& sock, std::string_view ifname, const IpAddr& addr, bool proxy) {
-  std::string what =
-      fmt::format("RTM_DELNEIGH {}{} dev {}", proxy ? "proxy " : "", addr, ifname);
+  std::string what = fmt::format("RTM_DELNEIGH {}{} dev {}", proxy ? "proxy " : "", addr, ifname);
   QNET_ASSIGN_OR_RETURN(int index, IndexFor(sock, ifname, what));
-  QNET_ASSIGN_OR_RETURN(Request req, BuildNeighbour(RTM_DELNEIGH, index, addr, std::nullopt, 0, proxy));
+  QNET_ASSIGN_OR_RETURN(Request req,
+                        BuildNeighbour(RTM_DELNEIGH, index, addr, std::nullopt, 0, proxy));
   return Call(sock, req, what);
 }
 

@@ -110,9 +110,8 @@ Result<Request> BuildRoute(uint16_t type, const Route& route, int oif) {
   const IpAddr& dst = route.dst.addr();
   QNET_TRY(CheckPrefix(route.dst, "route"));
   if (route.dst.Network() != route.dst)
-    return Fail(Errc::kInvalidArgument,
-                fmt::format("route {}: host bits set (did you mean {}?)", route.dst,
-                            route.dst.Network()));
+    return Fail(Errc::kInvalidArgument, fmt::format("route {}: host bits set (did you mean {}?)",
+                                                    route.dst, route.dst.Network()));
   QNET_TRY(SameFamily(dst, route.gateway, "route"));
   QNET_TRY(SameFamily(dst, route.prefsrc, "route"));
   if (oif < 0) return Fail(Errc::kInvalidArgument, fmt::format("route {}: bad oif", route.dst));
@@ -122,7 +121,8 @@ Result<Request> BuildRoute(uint16_t type, const Route& route, int oif) {
   auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
   rtm->rtm_family = static_cast<uint8_t>(AfOf(dst.family()));
   rtm->rtm_dst_len = static_cast<uint8_t>(route.dst.len());
-  rtm->rtm_table = static_cast<uint8_t>(route.table < 256 ? route.table : uint32_t{RT_TABLE_UNSPEC});
+  rtm->rtm_table =
+      static_cast<uint8_t>(route.table < 256 ? route.table : uint32_t{RT_TABLE_UNSPEC});
   // A delete matches any protocol, scope and type unless told otherwise.
   rtm->rtm_protocol = add ? RTPROT_STATIC : RTPROT_UNSPEC;
   rtm->rtm_scope = add ? static_cast<uint8_t>(route.scope) : uint8_t{RT_SCOPE_NOWHERE};

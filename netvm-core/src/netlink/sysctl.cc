@@ -24,13 +24,15 @@ Status ValidateSysctlKey(std::string_view key) {
   if (key.size() > kMaxKeyLen) return BadKey(key, "too long");
   if (key.front() == '/') return BadKey(key, "absolute path");
   for (char c : key) {
-    if (c == '\0' || std::isspace(static_cast<unsigned char>(c)) || !std::isprint(static_cast<unsigned char>(c)))
+    if (c == '\0' || std::isspace(static_cast<unsigned char>(c)) ||
+        !std::isprint(static_cast<unsigned char>(c)))
       return BadKey(key, "NUL, whitespace or control character");
   }
   size_t start = 0;
   for (;;) {
     size_t end = key.find('/', start);
-    std::string_view part = key.substr(start, end == std::string_view::npos ? key.npos : end - start);
+    std::string_view part =
+        key.substr(start, end == std::string_view::npos ? key.npos : end - start);
     if (part.empty()) return BadKey(key, "empty component");
     if (part == "." || part == "..") return BadKey(key, "'.' or '..' component");
     if (end == std::string_view::npos) break;

@@ -123,7 +123,9 @@ std::vector<Rule> BaseChainRules(const Chain& base_chain,
 Batch LockdownBatch() {
   Batch b;
   AddLockdownObjects(b);
-  FillBaseChains(b, {}, /*flush=*/false);
+  // Flushing makes a re-run on an existing table reset it to lockdown
+  // instead of appending a second copy of the fixed rules.
+  FillBaseChains(b, {}, /*flush=*/true);
   return b;
 }
 

@@ -142,7 +142,9 @@ void EncodeNewSet(Writer& w, const Op& op) {
   }
   if (set.default_timeout)
     nftnl_set_set_u64(s.get(), NFTNL_SET_TIMEOUT, static_cast<uint64_t>(set.default_timeout->count()));
-  if (concat) {
+  // The kernel refuses field lengths (DESC_CONCAT) on a set without the
+  // CONCAT flag, which only interval concatenations carry.
+  if (concat && set.interval) {
     uint8_t field_len[NFT_REG32_COUNT] = {};
     for (size_t i = 0; i < set.key.size() && i < NFT_REG32_COUNT; ++i)
       field_len[i] = static_cast<uint8_t>(DataTypeLen(set.key[i]));
@@ -191,33 +193,41 @@ SetElemPtr BuildElement(const SetElement& el, const Bytes& key) {
 // Interval sets over one field (the rbtree backend) take a range [a, b] as
 // an element a and an element b+1 flagged INTERVAL_END, as nft sends them; a
 // single value is the range [a, a]. Concatenations (pipapo) take KEY_END.
-void AddKernelElements(nftnl_set* s, const Set& set, const SetElement& el) {
+void AddKernelElements(std::vector<SetElemPtr>& out, const Set& set, const SetElement& el) {
   if (!set.interval) {
-    nftnl_set_elem_add(s, BuildElement(el, el.key).release());
+    out.push_back(BuildElement(el, el.key));
     return;
   }
   const Bytes& last = el.key_end ? *el.key_end : el.key;
   SetElemPtr start = BuildElement(el, el.key);
   if (set.key.size() > 1) {
     SetElemBytes(start.get(), NFTNL_SET_ELEM_KEY_END, last);
-    nftnl_set_elem_add(s, start.release());
+    out.push_back(std::move(start));
     return;
   }
-  nftnl_set_elem_add(s, start.release());
+  out.push_back(std::move(start));
   Bytes end = last;
   if (!Increment(&end)) return;  // the range runs to the top of the key space
   SetElemPtr e(nftnl_set_elem_alloc());
   SetElemBytes(e.get(), NFTNL_SET_ELEM_KEY, end);
   nftnl_set_elem_set_u32(e.get(), NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-  nftnl_set_elem_add(s, e.release());
+  out.push_back(std::move(e));
 }
 
 void EncodeElements(Writer& w, const Op& op, uint16_t type, uint16_t flags) {
   const Set& set = std::get<Set>(op.object);
   SetPtr s = SetHandle(op);
-  for (const SetElement& el : op.elements) AddKernelElements(s.get(), set, el);
+  std::vector<SetElemPtr> elems;
+  for (const SetElement& el : op.elements) AddKernelElements(elems, set, el);
   nlmsghdr* nlh = w.Start(type, op.table.family, flags, op.seq, 2 * op.elements.size());
+  // Table and set name only; a message without an element list is a flush.
   nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
+  if (elems.empty()) return w.Finish(nlh);
+  // Every element nests as NFTA_LIST_ELEM, as in the kernel's own dumps
+  // (libnftnl numbers them instead, which its own parser then rejects).
+  nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+  for (const SetElemPtr& e : elems) nftnl_set_elem_nlmsg_build(nlh, e.get(), NFTA_LIST_ELEM);
+  mnl_attr_nest_end(nlh, list);
   w.Finish(nlh);
 }
 
@@ -253,8 +263,15 @@ void EncodeOp(Writer& w, const Op& op) {
 }  // namespace
 
 std::vector<uint8_t> Batch::Encode() const {
+  // One allocation for the whole batch: growing a multi-megabyte vector by
+  // doubling costs more than encoding it.
+  size_t estimate = 64;
+  for (const Op& op : ops_) {
+    estimate += 128 + 64 * op.elements.size();
+    if (const Rule* r = std::get_if<Rule>(&op.object)) estimate += 64 * r->exprs.size();
+  }
   std::vector<uint8_t> out;
-  out.reserve(256 * (ops_.size() + 2));
+  out.reserve(estimate);
   Writer w(&out);
   w.Finish(nftnl_batch_begin(w.Buf(), begin_seq()));
   for (const Op& op : ops_) EncodeOp(w, op);

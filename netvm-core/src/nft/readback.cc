@@ -5,12 +5,14 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include <cerrno>
+#include <cstring>
 #include <functional>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "nftnl_ptr.h"
+#include "nl_io.h"
 
 namespace qnet::nft {
 namespace {
@@ -40,34 +42,52 @@ std::string MessageTable(const nlmsghdr* nlh) {
   return table;
 }
 
-// Builds one request in buf with a fresh seq; fill adds the payload.
+// One request at a time on the socket: builds it with a fresh seq, sends it
+// and reads the answers (a reply then an ACK, or a dump ending in DONE).
 class Requester {
  public:
   explicit Requester(netlink::Socket& sock) : sock_(sock), buf_(MNL_SOCKET_BUFFER_SIZE) {}
 
-  // Sends the request and calls on_msg for every NEW* reply of table (or for
-  // every reply when table is empty). Marks interrupted dumps.
+  // Calls on_msg for every reply of table (every reply when table is empty).
   Status Run(uint16_t type, Family family, uint16_t flags, const std::string& what,
              const std::function<void(nlmsghdr*)>& fill, const std::string& table,
              const std::function<Status(const nlmsghdr*)>& on_msg) {
+    const uint32_t seq = sock_.NextSeq();
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf_.data(), type, static_cast<uint16_t>(family), flags,
-                                          sock_.NextSeq());
+                                          seq);
     if (fill) fill(nlh);
-    Status inner;
-    Status s = sock_.Request(nlh, what, [&](const nlmsghdr* m) -> int {
-      if (m->nlmsg_flags & NLM_F_DUMP_INTR) interrupted_ = true;
-      if (!table.empty() && MessageTable(m) != table) return MNL_CB_OK;
-      inner = on_msg(m);
-      return inner.ok() ? MNL_CB_OK : MNL_CB_ERROR;
-    });
-    if (!inner.ok()) return inner;
-    return s;
+    QNET_TRY(sock_.Send(nlh, nlh->nlmsg_len));
+    const int fd = mnl_socket_get_fd(sock_.get());
+    for (;;) {
+      Result<size_t> n = internal::RecvDatagram(fd, rx_, 0);
+      if (!n) return Fail(n.error().Wrap(what));
+      int left = static_cast<int>(*n);
+      for (auto* m = reinterpret_cast<const nlmsghdr*>(rx_.data()); mnl_nlmsg_ok(m, left);
+           m = mnl_nlmsg_next(m, &left)) {
+        // Answers to an earlier request (given up on after an error) are not ours.
+        if (m->nlmsg_seq != seq || m->nlmsg_pid != sock_.port_id()) continue;
+        if (m->nlmsg_type == NLMSG_ERROR || m->nlmsg_type == NLMSG_DONE) return End(m, what);
+        if (m->nlmsg_flags & NLM_F_DUMP_INTR) interrupted_ = true;
+        if (!table.empty() && MessageTable(m) != table) continue;
+        QNET_TRY(on_msg(m));
+      }
+    }
   }
   bool interrupted() const { return interrupted_; }
 
  private:
+  // The ACK or DONE that ends a request; both may carry an error code.
+  static Status End(const nlmsghdr* m, const std::string& what) {
+    int err = 0;
+    if (m->nlmsg_len >= NLMSG_HDRLEN + sizeof(int))
+      err = *static_cast<const int*>(mnl_nlmsg_get_payload(m));
+    if (err == 0) return OkStatus();
+    return Fail(Error(Errc::kNetlink, fmt::format("{}: {}", what, std::strerror(-err)), -err));
+  }
+
   netlink::Socket& sock_;
   std::vector<char> buf_;
+  std::vector<char> rx_;
   bool interrupted_ = false;
 };
 

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "nl_io.h"
+
 namespace qnet::nft {
 namespace {
 
@@ -22,7 +24,6 @@ namespace {
 // (skb truesize), so the buffer must hold them all or ACKs are lost.
 constexpr size_t kRcvBytesPerAck = 2048;
 constexpr size_t kSndSlack = 64 * 1024;
-constexpr size_t kRecvBufSize = 64 * 1024;
 
 int SockOptInt(int fd, int level, int name) {
   int v = 0;
@@ -38,15 +39,6 @@ void GrowBuffer(int fd, int get_name, int force_name, size_t need) {
   if (static_cast<size_t>(SockOptInt(fd, SOL_SOCKET, get_name)) >= clamped) return;
   int v = static_cast<int>(clamped);
   setsockopt(fd, SOL_SOCKET, force_name, &v, sizeof v);
-}
-
-// Drops what an earlier user left queued (late ACKs, a pending ENOBUFS) so
-// that every message read below answers this batch.
-void DiscardPending(int fd, std::vector<char>& buf) {
-  for (int i = 0; i < 1 << 20; ++i) {
-    ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
-    if (n < 0 && errno != EINTR && errno != ENOBUFS) return;
-  }
 }
 
 std::optional<std::string> ExtAckMessage(const nlmsghdr* nlh, const nlmsgerr* err) {
@@ -133,9 +125,11 @@ Status Commit(netlink::Socket& nfsock, const Batch& batch, std::chrono::millisec
   if (batch.empty()) return OkStatus();
   const std::vector<uint8_t> bytes = batch.Encode();
   const int fd = mnl_socket_get_fd(nfsock.get());
-  std::vector<char> buf(kRecvBufSize);
+  std::vector<char> buf(4096);
 
-  DiscardPending(fd, buf);
+  // Whatever an earlier user left queued (late ACKs, a pending ENOBUFS)
+  // would be taken for answers to this batch.
+  internal::DiscardQueued(fd);
   GrowBuffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, bytes.size() + kSndSlack);
   GrowBuffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, (batch.size() + 2) * kRcvBytesPerAck);
   // ACKs need only the refused message's header, not a copy of it.
@@ -156,16 +150,16 @@ Status Commit(netlink::Socket& nfsock, const Batch& batch, std::chrono::millisec
     if (ready == 0)
       return Fail(Errc::kTimeout, fmt::format("nft: no ACK for {} of {} messages within {} ms",
                                               drain.remaining(), batch.size(), timeout.count()));
-    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == ENOBUFS)
+    Result<size_t> n = internal::RecvDatagram(fd, buf, 0);
+    if (!n && n.error().sys_errno() == ENOBUFS)
       return Fail(Errc::kNetlink,
-                  fmt::format("nft: {} of {} ACKs lost (receive buffer overflow); the batch may "
-                              "or may not be applied: read the table back",
+                  fmt::format("nft: ACKs lost (receive buffer overflow) with {} of {} messages "
+                              "unacknowledged; the batch may or may not be applied: read the "
+                              "table back",
                               drain.remaining(), batch.size()),
                   ENOBUFS);
-    if (n < 0) return Fail(ErrnoError("nft: receive ACKs", errno));
-    drain.Consume(buf.data(), static_cast<size_t>(n));
+    if (!n) return Fail(n.error().Wrap("nft: ACKs"));
+    drain.Consume(buf.data(), *n);
   }
   if (drain.error()) return Fail(*drain.error());
   return OkStatus();

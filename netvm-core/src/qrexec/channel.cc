@@ -12,20 +12,20 @@ namespace qnet::qrexec {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using Deadline = std::optional<Clock::time_point>;
+using Expiry = std::optional<Clock::time_point>;
 
 // Larger reads only help a payload of a full data chunk arrive in one call.
 constexpr size_t kReadChunk = kMaxDataChunk + kHeaderSize;
 constexpr size_t kControlSize = CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage);
 
-Deadline DeadlineAfter(std::optional<std::chrono::milliseconds> timeout) {
+Expiry ExpiryAfter(std::optional<std::chrono::milliseconds> timeout) {
   if (!timeout) return std::nullopt;
   return Clock::now() + *timeout;
 }
 
 // Waits until fd is ready for events; every syscall here is non-blocking so a
 // deadline holds whatever mode the socket is in.
-Status WaitFor(int fd, short events, const Deadline& deadline, std::string_view what) {
+Status WaitFor(int fd, short events, const Expiry& deadline, std::string_view what) {
   while (true) {
     int timeout_ms = -1;
     if (deadline) {
@@ -91,11 +91,11 @@ Status Channel::Send(const Message& message, std::optional<std::chrono::millisec
   }
   Result<std::string> bytes = EncodeFrame(message.type, message.payload);
   if (!bytes) return bytes.error().Wrap("qrexec channel: send");
-  return SendBytes(*bytes, message.fds, DeadlineAfter(timeout));
+  return SendBytes(*bytes, message.fds, ExpiryAfter(timeout));
 }
 
 Status Channel::SendBytes(std::string_view bytes, const std::vector<UniqueFd>& fds,
-                          Deadline deadline) {
+                          Expiry deadline) {
   alignas(cmsghdr) unsigned char control[kControlSize];
   size_t sent = 0;
   bool fds_pending = !fds.empty();
@@ -150,7 +150,7 @@ Result<Message> Channel::Receive(std::optional<std::chrono::milliseconds> timeou
                 "error: " +
                     receive_broken_->message());
   }
-  Deadline deadline = DeadlineAfter(timeout);
+  Expiry deadline = ExpiryAfter(timeout);
   while (true) {
     Result<std::optional<Frame>> frame = decoder_.Next();
     if (!frame) {
@@ -168,7 +168,7 @@ Result<Message> Channel::Receive(std::optional<std::chrono::milliseconds> timeou
   }
 }
 
-Status Channel::ReadSome(size_t want, Deadline deadline) {
+Status Channel::ReadSome(size_t want, Expiry deadline) {
   if (want == 0) return Fail(Errc::kInternal, "qrexec channel: read of 0 bytes requested");
   std::string buf(std::min(want, kReadChunk), '\0');
   alignas(cmsghdr) unsigned char control[kControlSize];

@@ -38,9 +38,16 @@ constexpr std::array<NsKind, 6> kEnterOrder = {{
     {CLONE_NEWNS, "mnt"},
 }};
 
-constexpr std::array<std::string_view, 10> kOpenableTypes = {
-    "net", "mnt", "uts", "ipc", "pid", "cgroup", "user", "time", "pid_for_children",
-    "time_for_children"};
+constexpr std::array<std::string_view, 10> kOpenableTypes = {"net",
+                                                             "mnt",
+                                                             "uts",
+                                                             "ipc",
+                                                             "pid",
+                                                             "cgroup",
+                                                             "user",
+                                                             "time",
+                                                             "pid_for_children",
+                                                             "time_for_children"};
 
 constexpr int kCloneNamespaceFlags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID |
                                      CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWUSER;
@@ -223,8 +230,8 @@ Result<pid_t> CloneProcess(const CloneSpec& spec) {
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
   if (stack == MAP_FAILED) return Fail(ErrnoError("clone: mmap stack", errno));
   char* stack_top = static_cast<char*>(stack) + kCloneStackSize;
-  pid_t pid = ::clone(CloneChildMain, stack_top, spec.flags | SIGCHLD,
-                      const_cast<CloneSpec*>(&spec));
+  pid_t pid =
+      ::clone(CloneChildMain, stack_top, spec.flags | SIGCHLD, const_cast<CloneSpec*>(&spec));
   int err = errno;
   ::munmap(stack, kCloneStackSize);
   if (pid < 0) return Fail(ErrnoError(fmt::format("clone(flags {:#x})", spec.flags), err));
@@ -235,8 +242,9 @@ Result<NamespaceSet> OpenNamespaces(pid_t pid, int flags) {
   int known = 0;
   for (const NsKind& k : kEnterOrder) known |= k.flag;
   if ((flags & ~known) != 0)
-    return Fail(Errc::kInvalidArgument,
-                fmt::format("enter namespaces of {}: unsupported flags {:#x}", pid, flags & ~known));
+    return Fail(
+        Errc::kInvalidArgument,
+        fmt::format("enter namespaces of {}: unsupported flags {:#x}", pid, flags & ~known));
   NamespaceSet set;
   for (const NsKind& k : kEnterOrder) {
     if ((flags & k.flag) == 0) continue;

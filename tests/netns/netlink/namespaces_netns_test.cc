@@ -75,7 +75,8 @@ TEST_F(NamespacesTest, CreatePinnedNetns_FreshNamespaceWithOnlyLoopback) {
   std::string path = PinPath("bare");
   auto fd = runtime::CreatePinnedNetns(path);
   ASSERT_TRUE(fd.has_value()) << fd.error().message();
-  EXPECT_TRUE(RunNetnsIsSharedMount()) << "/run/netns must be a shared mount (as iproute2 makes it)";
+  EXPECT_TRUE(RunNetnsIsSharedMount())
+      << "/run/netns must be a shared mount (as iproute2 makes it)";
 
   ino_t ino = *NamespaceInode(path);
   EXPECT_EQ(*runtime::NamespaceInodeOfFd(fd->get()), ino);
@@ -187,11 +188,11 @@ TEST_F(NamespacesTest, CloneProcess_NewNamespaces_ChildIsPid1AndFoundByPidsInNet
   int report2_w = report2.write.get();
   const runtime::NamespaceSet* set_ptr = &*set;
   auto joiner = CloneProcess({.flags = 0, .child_fn = [=] {
-    if (!runtime::EnterNamespaces(*set_ptr).ok()) return 3;
-    ChildReport j;
-    FillReport(&j);
-    return ::write(report2_w, &j, sizeof j) == sizeof j ? 0 : 4;
-  }});
+                                if (!runtime::EnterNamespaces(*set_ptr).ok()) return 3;
+                                ChildReport j;
+                                FillReport(&j);
+                                return ::write(report2_w, &j, sizeof j) == sizeof j ? 0 : 4;
+                              }});
   ASSERT_TRUE(joiner.has_value()) << joiner.error().message();
   ChildProcess joiner_child(*joiner);
   ChildReport j;

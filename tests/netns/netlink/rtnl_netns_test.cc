@@ -44,9 +44,9 @@ void ConfigureEnd(Socket& sock, const char* ifname, const char* local, const cha
   ASSERT_OK(netlink::SetLinkUp(sock, "lo", true));
   ASSERT_OK(netlink::AddAddress(sock, ifname, Prefix(fmt::format("{}/32", local))));
   ASSERT_OK(netlink::SetLinkUp(sock, ifname, true));
-  ASSERT_OK(netlink::AddRoute(sock, Route{.dst = Prefix(fmt::format("{}/32", peer)),
-                                          .dev = ifname,
-                                          .scope = Scope::kLink}));
+  ASSERT_OK(netlink::AddRoute(
+      sock,
+      Route{.dst = Prefix(fmt::format("{}/32", peer)), .dev = ifname, .scope = Scope::kLink}));
 }
 
 // Sends one datagram from A (10.99.0.1) to B (10.99.0.2) and returns what B
@@ -79,8 +79,8 @@ class RtnlTest : public TwoNetnsTest {};
 
 TEST_F(RtnlTest, Veth_PeerCreatedInOtherNamespace_RootGainsNothing_UdpFlows) {
   std::set<std::string> root_before = LinkNames(Root());
-  ASSERT_OK(netlink::CreateVeth(A(), {.name = "qt-a", .peer_name = "qt-b",
-                                      .peer_netns_fd = b_.fd()}));
+  ASSERT_OK(
+      netlink::CreateVeth(A(), {.name = "qt-a", .peer_name = "qt-b", .peer_netns_fd = b_.fd()}));
   EXPECT_EQ(LinkNames(Root()), root_before) << "nothing may appear in the root namespace";
 
   auto end_a = netlink::GetLink(A(), "qt-a");
@@ -97,8 +97,8 @@ TEST_F(RtnlTest, Veth_PeerCreatedInOtherNamespace_RootGainsNothing_UdpFlows) {
   ConfigureEnd(B(), "qt-b", "10.99.0.2", "10.99.0.1");
   // Re-applying the same state is a no-op, not an error.
   ASSERT_OK(netlink::AddAddress(A(), "qt-a", Prefix("10.99.0.1/32")));
-  ASSERT_OK(netlink::AddRoute(A(), Route{.dst = Prefix("10.99.0.2/32"), .dev = "qt-a",
-                                         .scope = Scope::kLink}));
+  ASSERT_OK(netlink::AddRoute(
+      A(), Route{.dst = Prefix("10.99.0.2/32"), .dev = "qt-a", .scope = Scope::kLink}));
   EXPECT_TRUE(netlink::GetLink(A(), "qt-a")->up);
 
   auto got = UdpAtoB(a_.fd(), b_.fd());
@@ -113,7 +113,8 @@ TEST_F(RtnlTest, Veth_PeerCreatedInOtherNamespace_RootGainsNothing_UdpFlows) {
 }
 
 TEST_F(RtnlTest, AddressesAndRoutes_ListedBackAsApplied) {
-  ASSERT_OK(netlink::CreateVeth(A(), {.name = "qt-a", .peer_name = "qt-b",
+  ASSERT_OK(netlink::CreateVeth(A(), {.name = "qt-a",
+                                      .peer_name = "qt-b",
                                       .peer_netns_fd = b_.fd(),
                                       .mac = *Mac::Parse("fe:ff:ff:ff:ff:ff"),
                                       .peer_mac = *Mac::Parse("00:16:3e:5e:6c:00"),
@@ -130,10 +131,14 @@ TEST_F(RtnlTest, AddressesAndRoutes_ListedBackAsApplied) {
                                 AddrOptions{.nodad = true}));
   // Qubes client style: default route via a gateway that is not in any
   // subnet of the link, hence onlink.
-  ASSERT_OK(netlink::AddRoute(A(), Route{.dst = Prefix("0.0.0.0/0"), .gateway = Ip("10.99.0.2"),
-                                         .dev = "qt-a", .onlink = true}));
-  ASSERT_OK(netlink::AddRoute(A(), Route{.dst = Prefix("0.0.0.0/0"), .gateway = Ip("10.99.0.2"),
-                                         .dev = "qt-a", .onlink = true}));
+  ASSERT_OK(netlink::AddRoute(
+      A(),
+      Route{
+          .dst = Prefix("0.0.0.0/0"), .gateway = Ip("10.99.0.2"), .dev = "qt-a", .onlink = true}));
+  ASSERT_OK(netlink::AddRoute(
+      A(),
+      Route{
+          .dst = Prefix("0.0.0.0/0"), .gateway = Ip("10.99.0.2"), .dev = "qt-a", .onlink = true}));
 
   auto addrs = netlink::ListAddresses(A(), "qt-a");
   ASSERT_OK(addrs);
@@ -173,10 +178,10 @@ TEST_F(RtnlTest, AddressesAndRoutes_ListedBackAsApplied) {
 }
 
 TEST_F(RtnlTest, Errors_NameTheRequestAndTheObject) {
-  ASSERT_OK(netlink::CreateVeth(A(), {.name = "vif12.0", .peer_name = "eth0",
-                                      .peer_netns_fd = b_.fd()}));
-  Status again = netlink::CreateVeth(A(), {.name = "vif12.0", .peer_name = "eth1",
-                                           .peer_netns_fd = b_.fd()});
+  ASSERT_OK(
+      netlink::CreateVeth(A(), {.name = "vif12.0", .peer_name = "eth0", .peer_netns_fd = b_.fd()}));
+  Status again =
+      netlink::CreateVeth(A(), {.name = "vif12.0", .peer_name = "eth1", .peer_netns_fd = b_.fd()});
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code(), Errc::kAlreadyExists);
   EXPECT_EQ(again.error().sys_errno(), EEXIST);
@@ -194,8 +199,7 @@ TEST_F(RtnlTest, Errors_NameTheRequestAndTheObject) {
   Status addr = netlink::AddAddress(A(), "nope0", Prefix("10.99.0.1/32"));
   ASSERT_FALSE(addr.ok());
   EXPECT_NE(addr.error().message().find("RTM_NEWADDR 10.99.0.1/32 dev nope0"), std::string::npos);
-  EXPECT_EQ(netlink::CreateDummy(A(), "way-too-long-name").error().code(),
-            Errc::kInvalidArgument);
+  EXPECT_EQ(netlink::CreateDummy(A(), "way-too-long-name").error().code(), Errc::kInvalidArgument);
 }
 
 TEST_F(RtnlTest, Bridge_EnslaveAndRelease) {
@@ -233,8 +237,8 @@ TEST_F(RtnlTest, Dummy_CreatedOrRefusedWithKernelReason) {
 }
 
 TEST_F(RtnlTest, Neighbours_PermanentAndProxyEntriesAreIdempotent) {
-  ASSERT_OK(netlink::CreateVeth(A(), {.name = "qt-a", .peer_name = "qt-b",
-                                      .peer_netns_fd = b_.fd()}));
+  ASSERT_OK(
+      netlink::CreateVeth(A(), {.name = "qt-a", .peer_name = "qt-b", .peer_netns_fd = b_.fd()}));
   Mac gw = *Mac::Parse("fe:ff:ff:ff:ff:ff");
   for (int i = 0; i < 2; ++i) {
     ASSERT_OK(netlink::AddNeighbour(A(), "qt-a", Ip("10.99.0.2"), gw, true));
@@ -282,8 +286,8 @@ std::optional<Mac> ResolvedMac(Socket& sock, const IpAddr& dst) {
 // The netvm side (A) answers ARP for addresses it routes elsewhere: for .8
 // because of a proxy neighbour entry, for .9 only once proxy_arp is on.
 TEST_F(RtnlTest, ProxyArp_NetvmAnswersForAddressesItRoutesElsewhere) {
-  ASSERT_OK(netlink::CreateVeth(A(), {.name = "qt-a", .peer_name = "qt-b",
-                                      .peer_netns_fd = b_.fd()}));
+  ASSERT_OK(
+      netlink::CreateVeth(A(), {.name = "qt-a", .peer_name = "qt-b", .peer_netns_fd = b_.fd()}));
   ConfigureEnd(A(), "qt-a", "10.99.0.1", "10.99.0.2");
   ConfigureEnd(B(), "qt-b", "10.99.0.2", "10.99.0.1");
   // A routes .8 and .9 to a port-less bridge (a sink inside A).
@@ -291,8 +295,8 @@ TEST_F(RtnlTest, ProxyArp_NetvmAnswersForAddressesItRoutesElsewhere) {
   ASSERT_OK(netlink::SetLinkUp(A(), "qt-sink", true));
   for (const char* dst : {"10.99.0.8/32", "10.99.0.9/32"}) {
     ASSERT_OK(netlink::AddRoute(A(), Route{.dst = Prefix(dst), .dev = "qt-sink"}));
-    ASSERT_OK(netlink::AddRoute(B(), Route{.dst = Prefix(dst), .dev = "qt-b",
-                                           .scope = Scope::kLink}));
+    ASSERT_OK(
+        netlink::AddRoute(B(), Route{.dst = Prefix(dst), .dev = "qt-b", .scope = Scope::kLink}));
   }
   ASSERT_OK(netlink::SetSysctlInNetns(a_.fd(), "net/ipv4/ip_forward", "1"));
   ASSERT_OK(netlink::AddProxyNeighbour(A(), "qt-a", Ip("10.99.0.8")));
@@ -313,8 +317,8 @@ TEST_F(RtnlTest, ProxyArp_NetvmAnswersForAddressesItRoutesElsewhere) {
   };
   EXPECT_TRUE(probe("10.99.0.8", 3000)) << "proxy neighbour entry not answered";
   EXPECT_FALSE(probe("10.99.0.9", 1000)) << "answered without proxy_arp (negative control)";
-  ASSERT_OK(netlink::SetSysctlInNetns(a_.fd(), *netlink::IfSysctlKey("ipv4", "qt-a", "proxy_arp"),
-                                      "1"));
+  ASSERT_OK(
+      netlink::SetSysctlInNetns(a_.fd(), *netlink::IfSysctlKey("ipv4", "qt-a", "proxy_arp"), "1"));
   EXPECT_TRUE(probe("10.99.0.9", 3000)) << "proxy_arp not answered";
 }
 
@@ -327,11 +331,13 @@ TEST_F(RtnlTest, Speed_HundredVethPairsConfiguredQuickly) {
     std::string a = fmt::format("vif{}.0", i), b = fmt::format("eth{}", i);
     ASSERT_OK(netlink::CreateVeth(A(), {.name = a, .peer_name = b, .peer_netns_fd = b_.fd()}));
     ASSERT_OK(netlink::AddAddress(A(), a, Prefix("10.98.255.1/32")));
-    ASSERT_OK(netlink::AddAddress(B(), b, Prefix(fmt::format("10.98.{}.{}/32", i / 200, i % 200 + 2))));
+    ASSERT_OK(
+        netlink::AddAddress(B(), b, Prefix(fmt::format("10.98.{}.{}/32", i / 200, i % 200 + 2))));
     ASSERT_OK(netlink::SetLinkUp(A(), a, true));
     ASSERT_OK(netlink::SetLinkUp(B(), b, true));
     ASSERT_OK(netlink::AddRoute(
-        A(), Route{.dst = Prefix(fmt::format("10.98.{}.{}/32", i / 200, i % 200 + 2)), .dev = a,
+        A(), Route{.dst = Prefix(fmt::format("10.98.{}.{}/32", i / 200, i % 200 + 2)),
+                   .dev = a,
                    .scope = Scope::kLink}));
     ASSERT_OK(netlink::AddProxyNeighbour(A(), a, Ip("10.98.255.1")));
   }

@@ -75,8 +75,7 @@ TEST_F(SysctlTest, NonLeaderThread_ProcSysNetFollowsThread_ProcSelfNetFollowsLea
   Status s = Fail(Errc::kInternal, "thread did not run");
   std::thread worker([&] {
     s = netlink::RunInNetns(a_.fd(), [&]() -> Status {
-      QNET_ASSIGN_OR_RETURN(sysctl_value,
-                            netlink::GetSysctl("net/ipv4/conf/qt-only-a/forwarding"));
+      QNET_ASSIGN_OR_RETURN(sysctl_value, netlink::GetSysctl("net/ipv4/conf/qt-only-a/forwarding"));
       QNET_ASSIGN_OR_RETURN(self_dev, ReadFile("/proc/self/net/dev"));
       QNET_ASSIGN_OR_RETURN(thread_self_dev, ReadFile("/proc/thread-self/net/dev"));
       return OkStatus();

@@ -4,13 +4,13 @@
 // jump/goto/return) and reports the verdict. Test-only, header-only.
 #pragma once
 
+#include <linux/netfilter/nf_tables.h>
+
 #include <cstring>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <linux/netfilter/nf_tables.h>
 
 #include "qnet/firewall/compiler.h"
 #include "qnet/firewall/nft_names.h"
@@ -33,11 +33,16 @@ enum class Outcome { kAccept, kDrop, kRejectTcpReset, kRejectIcmp, kNoVerdict };
 
 inline const char* OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kAccept: return "accept";
-    case Outcome::kDrop: return "drop";
-    case Outcome::kRejectTcpReset: return "reject-tcp-reset";
-    case Outcome::kRejectIcmp: return "reject-icmp";
-    case Outcome::kNoVerdict: return "no-verdict";
+    case Outcome::kAccept:
+      return "accept";
+    case Outcome::kDrop:
+      return "drop";
+    case Outcome::kRejectTcpReset:
+      return "reject-tcp-reset";
+    case Outcome::kRejectIcmp:
+      return "reject-icmp";
+    case Outcome::kNoVerdict:
+      return "no-verdict";
   }
   return "?";
 }
@@ -50,6 +55,7 @@ class Evaluator {
     for (const ClientRules& c : fw.clients) {
       Load(c.rules, c.chains);
       for (const nft::SetContents& s : c.sets) {
+        sets_[s.set.name];
         for (const nft::SetElement& e : s.elements) sets_[s.set.name].push_back(e);
       }
       for (const SetEntries& m : c.map_entries) {
@@ -95,9 +101,12 @@ class Evaluator {
 
   nft::Bytes MetaValue(uint32_t key) const {
     switch (key) {
-      case NFT_META_NFPROTO: return {static_cast<uint8_t>(packet_.saddr.is_v4() ? 2 : 10)};
-      case NFT_META_L4PROTO: return {packet_.l4proto};
-      case NFT_META_IIFNAME: return nft::IfnameKey(packet_.iifname);
+      case NFT_META_NFPROTO:
+        return {static_cast<uint8_t>(packet_.saddr.is_v4() ? 2 : 10)};
+      case NFT_META_L4PROTO:
+        return {packet_.l4proto};
+      case NFT_META_IIFNAME:
+        return nft::IfnameKey(packet_.iifname);
       case NFT_META_TIME_NS: {
         nft::Bytes b(8);
         std::memcpy(b.data(), &packet_.time_ns, 8);
@@ -165,7 +174,8 @@ class Evaluator {
         return nft::Verdict{nft::VerdictCode::kDrop, {}};
       } else if (const auto* v = std::get_if<nft::Verdict>(&e)) {
         return *v;
-      } else if (!std::holds_alternative<nft::Counter>(e) && !std::holds_alternative<nft::ObjRef>(e)) {
+      } else if (!std::holds_alternative<nft::Counter>(e) &&
+                 !std::holds_alternative<nft::ObjRef>(e)) {
         ADD_FAILURE() << "expression not modelled in rule of " << rule.chain;
         return std::nullopt;
       }
@@ -184,16 +194,21 @@ class Evaluator {
       std::optional<nft::Verdict> v = EvalRule(rule, reject);
       if (!v) continue;
       switch (v->code) {
-        case nft::VerdictCode::kContinue: continue;
-        case nft::VerdictCode::kAccept: return Outcome::kAccept;
-        case nft::VerdictCode::kDrop: return reject.value_or(Outcome::kDrop);
-        case nft::VerdictCode::kReturn: return std::nullopt;
+        case nft::VerdictCode::kContinue:
+          continue;
+        case nft::VerdictCode::kAccept:
+          return Outcome::kAccept;
+        case nft::VerdictCode::kDrop:
+          return reject.value_or(Outcome::kDrop);
+        case nft::VerdictCode::kReturn:
+          return std::nullopt;
         case nft::VerdictCode::kJump: {
           std::optional<Outcome> o = RunChain(v->chain, depth + 1);
           if (o) return o;
           continue;
         }
-        case nft::VerdictCode::kGoto: return RunChain(v->chain, depth + 1);
+        case nft::VerdictCode::kGoto:
+          return RunChain(v->chain, depth + 1);
       }
     }
     return std::nullopt;

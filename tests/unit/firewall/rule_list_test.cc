@@ -45,16 +45,17 @@ TEST(RuleList, ParseNumbersRulesFromZeroInErrors) {
 TEST(RuleList, AddToDefaultListKeepsTheListedAccept) {
   RuleList list;
   ASSERT_TRUE(list.Add(R("drop 10.0.0.1")).ok());
-  EXPECT_EQ(list.Format(), (std::vector<std::string>{"action=accept", "action=drop dst4=10.0.0.1/32"}));
+  EXPECT_EQ(list.Format(),
+            (std::vector<std::string>{"action=accept", "action=drop dst4=10.0.0.1/32"}));
 }
 
 TEST(RuleList, AddBeforeInsertsAtListedNumber) {
   RuleList list({R("accept 10.0.0.1"), R("drop")});
   ASSERT_TRUE(list.Add(R("accept 10.0.0.2"), 1).ok());
   ASSERT_TRUE(list.Add(R("accept 10.0.0.3"), 0).ok());
-  EXPECT_EQ(list.Format(),
-            (std::vector<std::string>{"action=accept dst4=10.0.0.3/32", "action=accept dst4=10.0.0.1/32",
-                                      "action=accept dst4=10.0.0.2/32", "action=drop"}));
+  EXPECT_EQ(list.Format(), (std::vector<std::string>{
+                               "action=accept dst4=10.0.0.3/32", "action=accept dst4=10.0.0.1/32",
+                               "action=accept dst4=10.0.0.2/32", "action=drop"}));
   Status s = list.Add(R("accept"), 9);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().message(), "--before 9: there are only 4 rules (0-3)");

@@ -30,44 +30,46 @@ TEST_P(ParseRule_GivesCanonicalForm, AndRoundTrips) {
 
 INSTANTIATE_TEST_SUITE_P(
     Forms, ParseRule_GivesCanonicalForm,
-    testing::Values(
-        GoodCase{"accept", "action=accept"}, GoodCase{"drop", "action=drop"},
-        GoodCase{"action=accept", "action=accept"},
-        // Positional: ACTION DSTHOST PROTO DSTPORTS|ICMPTYPE.
-        GoodCase{"accept 10.0.0.1", "action=accept dst4=10.0.0.1/32"},
-        GoodCase{"accept 10.0.0.0/8 tcp 443", "action=accept proto=tcp dst4=10.0.0.0/8 dstports=443-443"},
-        GoodCase{"drop fd00::/8 udp 8000-8080",
-                 "action=drop proto=udp dst6=fd00::/8 dstports=8000-8080"},
-        GoodCase{"accept example.com icmp 8",
-                 "action=accept proto=icmp dsthost=example.com icmptype=8"},
-        GoodCase{"accept 2001:db8::1", "action=accept dst6=2001:db8::1/128"},
-        // Host bits are kept as written, as Qubes keeps them.
-        GoodCase{"accept dst4=10.1.2.3/8", "action=accept dst4=10.1.2.3/8"},
-        GoodCase{"accept dst6=2001:0db8:0::1/64", "action=accept dst6=2001:db8::1/64"},
-        // Mixed: keywords remove their field from the positional order.
-        GoodCase{"dsthost=web.lab accept tcp 80", "action=accept proto=tcp dsthost=web.lab dstports=80-80"},
-        GoodCase{"proto=icmp accept 10.0.0.1 3",
-                 "action=accept proto=icmp dst4=10.0.0.1/32 icmptype=3"},
-        GoodCase{"accept proto=tcp 10.0.0.1 22", "action=accept proto=tcp dst4=10.0.0.1/32 dstports=22-22"},
-        GoodCase{"accept specialtarget=dns", "action=accept specialtarget=dns"},
-        GoodCase{"accept dstports=53 proto=udp specialtarget=dns",
-                 "action=accept proto=udp dstports=53-53 specialtarget=dns"},
-        GoodCase{"accept   0.0.0.0/0\t tcp", "action=accept proto=tcp dst4=0.0.0.0/0"},
-        GoodCase{"drop dsthost=a_b-c.example.", "action=drop dsthost=a_b-c.example."},
-        GoodCase{"accept icmptype=0 proto=icmp", "action=accept proto=icmp icmptype=0"},
-        GoodCase{"accept tcp", "action=accept dsthost=tcp"},  // as in Qubes: a hostname
-        GoodCase{"accept dstports=0-65535 proto=tcp",
-                 "action=accept proto=tcp dstports=0-65535"},
-        // Expire: absolute, or +N from now.
-        GoodCase{"accept expire=1700000300", "action=accept expire=1700000300"},
-        GoodCase{"accept expire=+300", "action=accept expire=1700000300"},
-        // Comment takes the rest of the line.
-        GoodCase{"accept comment=hello world: [1] a,b;c/d_e-f.",
-                 "action=accept comment=hello world: [1] a,b;c/d_e-f."},
-        GoodCase{"accept comment=", "action=accept"},
-        GoodCase{"drop 10.0.0.1 comment=  spaced out ",
-                 "action=drop dst4=10.0.0.1/32 comment=  spaced out "},
-        GoodCase{"accept\n", "action=accept"}));
+    testing::Values(GoodCase{"accept", "action=accept"}, GoodCase{"drop", "action=drop"},
+                    GoodCase{"action=accept", "action=accept"},
+                    // Positional: ACTION DSTHOST PROTO DSTPORTS|ICMPTYPE.
+                    GoodCase{"accept 10.0.0.1", "action=accept dst4=10.0.0.1/32"},
+                    GoodCase{"accept 10.0.0.0/8 tcp 443",
+                             "action=accept proto=tcp dst4=10.0.0.0/8 dstports=443-443"},
+                    GoodCase{"drop fd00::/8 udp 8000-8080",
+                             "action=drop proto=udp dst6=fd00::/8 dstports=8000-8080"},
+                    GoodCase{"accept example.com icmp 8",
+                             "action=accept proto=icmp dsthost=example.com icmptype=8"},
+                    GoodCase{"accept 2001:db8::1", "action=accept dst6=2001:db8::1/128"},
+                    // Host bits are kept as written, as Qubes keeps them.
+                    GoodCase{"accept dst4=10.1.2.3/8", "action=accept dst4=10.1.2.3/8"},
+                    GoodCase{"accept dst6=2001:0db8:0::1/64", "action=accept dst6=2001:db8::1/64"},
+                    // Mixed: keywords remove their field from the positional order.
+                    GoodCase{"dsthost=web.lab accept tcp 80",
+                             "action=accept proto=tcp dsthost=web.lab dstports=80-80"},
+                    GoodCase{"proto=icmp accept 10.0.0.1 3",
+                             "action=accept proto=icmp dst4=10.0.0.1/32 icmptype=3"},
+                    GoodCase{"accept proto=tcp 10.0.0.1 22",
+                             "action=accept proto=tcp dst4=10.0.0.1/32 dstports=22-22"},
+                    GoodCase{"accept specialtarget=dns", "action=accept specialtarget=dns"},
+                    GoodCase{"accept dstports=53 proto=udp specialtarget=dns",
+                             "action=accept proto=udp dstports=53-53 specialtarget=dns"},
+                    GoodCase{"accept   0.0.0.0/0\t tcp", "action=accept proto=tcp dst4=0.0.0.0/0"},
+                    GoodCase{"drop dsthost=a_b-c.example.", "action=drop dsthost=a_b-c.example."},
+                    GoodCase{"accept icmptype=0 proto=icmp", "action=accept proto=icmp icmptype=0"},
+                    GoodCase{"accept tcp", "action=accept dsthost=tcp"},  // as in Qubes: a hostname
+                    GoodCase{"accept dstports=0-65535 proto=tcp",
+                             "action=accept proto=tcp dstports=0-65535"},
+                    // Expire: absolute, or +N from now.
+                    GoodCase{"accept expire=1700000300", "action=accept expire=1700000300"},
+                    GoodCase{"accept expire=+300", "action=accept expire=1700000300"},
+                    // Comment takes the rest of the line.
+                    GoodCase{"accept comment=hello world: [1] a,b;c/d_e-f.",
+                             "action=accept comment=hello world: [1] a,b;c/d_e-f."},
+                    GoodCase{"accept comment=", "action=accept"},
+                    GoodCase{"drop 10.0.0.1 comment=  spaced out ",
+                             "action=drop dst4=10.0.0.1/32 comment=  spaced out "},
+                    GoodCase{"accept\n", "action=accept"}));
 
 struct BadCase {
   std::string text;

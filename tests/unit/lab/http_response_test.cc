@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "qnet/lab/bind.h"
 #include "qnet/lab/query_log.h"
 
 namespace qnet::lab {
@@ -47,23 +46,6 @@ TEST(HttpResponse, FindHeadEnd_FindsBlankLineInEitherStyle) {
   EXPECT_EQ(FindHeadEnd("GET / HTTP/1.1\r\nA: b\r\n\r\nbody"), 24u);
   EXPECT_EQ(FindHeadEnd("GET / HTTP/1.1\n\n"), 16u);
   EXPECT_FALSE(FindHeadEnd("GET / HTTP/1.1\r\nA: b\r\n").has_value());
-}
-
-TEST(LabAddressText, ShowsIpv4MappedAddressesAsIpv4) {
-  EXPECT_EQ(AddressText(asio::ip::make_address("::ffff:203.0.113.31")), "203.0.113.31");
-  EXPECT_EQ(AddressText(asio::ip::make_address("2001:db8:2::31")), "2001:db8:2::31");
-  EXPECT_EQ(AddressText(asio::ip::make_address("127.0.0.1")), "127.0.0.1");
-}
-
-TEST(LabBind, ResolveBindSpecs_DefaultsToBothWildcardsAndRejectsNonAddresses) {
-  auto specs = ResolveBindSpecs({});
-  ASSERT_TRUE(specs.has_value());
-  ASSERT_EQ(specs->size(), 2u);
-  EXPECT_EQ((*specs)[0].address.to_string(), "0.0.0.0");
-  EXPECT_EQ((*specs)[1].address.to_string(), "::");
-  auto bad = ResolveBindSpecs({"web.lab"});
-  ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().message(), "--bind: 'web.lab' is not an address");
 }
 
 TEST(QueryLog, FormatQueryLogLine_IsOneSpaceSeparatedLine) {

@@ -352,5 +352,17 @@ TEST_F(LabWebTest, ExitsCleanlyOnSigterm) {
   EXPECT_EQ(*code, 0);
 }
 
+TEST(LabWebDualStack, Ipv4ClientOfLoneIpv6WildcardSeesItsIpv4Address) {
+  uint16_t http_port = FreePort();
+  uint16_t echo_port = FreePort();
+  ASSERT_NE(http_port, echo_port);
+  LabProcess lab;
+  if (!lab.Start({"web", "--bind", "::", "--http-port", std::to_string(http_port), "--echo-port",
+                  std::to_string(echo_port)}))
+    GTEST_SKIP() << "cannot bind [::] here (IPv6 disabled?)";
+  std::string response = TcpExchange(http_port, "GET / HTTP/1.0\r\n\r\n", false);
+  EXPECT_EQ(Body(response), "127.0.0.1\n");
+}
+
 }  // namespace
 }  // namespace qnet::lab

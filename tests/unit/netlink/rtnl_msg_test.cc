@@ -1,5 +1,8 @@
 // Builds each rtnetlink request, then reads it back with libmnl and with our
 // own parsers (a request and the kernel's notification share the layout).
+#include "qnet/netlink/rtnl_msg.h"
+
+#include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
@@ -9,12 +12,8 @@
 #include <linux/veth.h>
 #include <sys/socket.h>
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <map>
-
-#include "qnet/netlink/rtnl_msg.h"
 
 namespace qnet::netlink {
 namespace {
@@ -98,8 +97,8 @@ TEST(RtnlMsg, NewVethInSameNamespaceHasNoNetnsFd) {
   AttrMap info = Nested(Attrs(nlh, sizeof(ifinfomsg))[IFLA_LINKINFO]);
   const nlattr* peer = Nested(info[IFLA_INFO_DATA])[VETH_INFO_PEER];
   ASSERT_NE(peer, nullptr);
-  EXPECT_EQ(mnl_attr_get_payload_len(peer),
-            sizeof(ifinfomsg) + MNL_ALIGN(sizeof(nlattr) + 2)) << "ifinfomsg + IFLA_IFNAME only";
+  EXPECT_EQ(mnl_attr_get_payload_len(peer), sizeof(ifinfomsg) + MNL_ALIGN(sizeof(nlattr) + 2))
+      << "ifinfomsg + IFLA_IFNAME only";
 }
 
 TEST(RtnlMsg, RejectsBadNamesAndMacsBeforeSending) {
@@ -176,8 +175,8 @@ TEST(RtnlMsg, AddressRoundTripsV4AndV6WithNodadAndPeer) {
 }
 
 TEST(RtnlMsg, AddressRejectsMixedFamiliesAndBadIndex) {
-  EXPECT_FALSE(BuildAddress(RTM_NEWADDR, 5, Prefix("10.0.0.1/32"), {.peer = Ip("fd00::1")})
-                   .has_value());
+  EXPECT_FALSE(
+      BuildAddress(RTM_NEWADDR, 5, Prefix("10.0.0.1/32"), {.peer = Ip("fd00::1")}).has_value());
   EXPECT_FALSE(BuildAddress(RTM_NEWADDR, 0, Prefix("10.0.0.1/32"), {}).has_value());
   EXPECT_FALSE(BuildAddress(RTM_NEWADDR, 1, IpPrefix(Ip("10.0.0.1"), 33), {}).has_value());
 }
@@ -218,9 +217,8 @@ TEST(RtnlMsg, RouteRejectsHostBitsAndMixedFamilies) {
   auto bits = BuildRoute(RTM_NEWROUTE, {.dst = Prefix("10.0.0.5/24")}, 1);
   ASSERT_FALSE(bits.has_value());
   EXPECT_NE(bits.error().message().find("10.0.0.0/24"), std::string::npos);
-  EXPECT_FALSE(
-      BuildRoute(RTM_NEWROUTE, {.dst = Prefix("10.0.0.0/24"), .gateway = Ip("fd00::1")}, 1)
-          .has_value());
+  EXPECT_FALSE(BuildRoute(RTM_NEWROUTE, {.dst = Prefix("10.0.0.0/24"), .gateway = Ip("fd00::1")}, 1)
+                   .has_value());
 }
 
 TEST(RtnlMsg, DeleteRouteMatchesAnyScopeAndProtocol) {
@@ -252,17 +250,15 @@ TEST(RtnlMsg, NeighbourAndProxyNeighbour) {
   EXPECT_FALSE(n->lladdr.has_value());
   EXPECT_FALSE(Attrs(proxy->header(), sizeof(ndmsg)).count(NDA_LLADDR));
 
-  EXPECT_FALSE(
-      BuildNeighbour(RTM_NEWNEIGH, 3, Ip("10.0.0.1"), std::nullopt, NUD_PERMANENT, false)
-          .has_value());
+  EXPECT_FALSE(BuildNeighbour(RTM_NEWNEIGH, 3, Ip("10.0.0.1"), std::nullopt, NUD_PERMANENT, false)
+                   .has_value());
 }
 
 TEST(RtnlMsg, DumpRequestsAskForTheRightTables) {
   Request links = BuildDumpLinks();
   EXPECT_EQ(links.header()->nlmsg_flags & NLM_F_DUMP, NLM_F_DUMP);
   Request proxy = BuildDumpNeighbours(true);
-  EXPECT_EQ(static_cast<const ndmsg*>(mnl_nlmsg_get_payload(proxy.header()))->ndm_flags,
-            NTF_PROXY);
+  EXPECT_EQ(static_cast<const ndmsg*>(mnl_nlmsg_get_payload(proxy.header()))->ndm_flags, NTF_PROXY);
   Request routes = BuildDumpRoutes(IpAddr::Family::kV6);
   EXPECT_EQ(static_cast<const rtmsg*>(mnl_nlmsg_get_payload(routes.header()))->rtm_family,
             AF_INET6);

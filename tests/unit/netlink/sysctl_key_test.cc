@@ -14,9 +14,9 @@ TEST(SysctlKey, AcceptsRelativeKeysWithDottedInterfaceNames) {
 }
 
 TEST(SysctlKey, RejectsTraversalAbsoluteAndEmptyComponents) {
-  for (const char* key : {"", "/proc/sys/net/ipv4/ip_forward", "/net/ipv4/ip_forward", "..",
-                          "net/../../etc/passwd", "net/./ipv4", "net//ipv4", "net/ipv4/",
-                          "net/ipv4/conf/a b/x", "net/ipv4\n"}) {
+  for (const char* key :
+       {"", "/proc/sys/net/ipv4/ip_forward", "/net/ipv4/ip_forward", "..", "net/../../etc/passwd",
+        "net/./ipv4", "net//ipv4", "net/ipv4/", "net/ipv4/conf/a b/x", "net/ipv4\n"}) {
     Status s = ValidateSysctlKey(key);
     ASSERT_FALSE(s.ok()) << key;
     EXPECT_EQ(s.error().code(), Errc::kInvalidArgument);

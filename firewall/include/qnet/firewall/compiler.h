@@ -64,11 +64,11 @@ namespace qnet::firewall {
 
 // One downstream qube of the enforcing netvm.
 struct Client {
-  std::string name;               // qube name, for notes and errors
-  uint32_t id = 0;                // qube id: names its chain fw-<id>
-  IpAddr ipv4;                    // its address (must be IPv4)
-  std::optional<IpAddr> ipv6;     // its IPv6 address when IPv6 is routed
-  std::string vif;                // the netvm-side interface, "vif12.0"
+  std::string name;            // qube name, for notes and errors
+  uint32_t id = 0;             // qube id: names its chain fw-<id>
+  IpAddr ipv4;                 // its address (must be IPv4)
+  std::optional<IpAddr> ipv6;  // its IPv6 address when IPv6 is routed
+  std::string vif;             // the netvm-side interface, "vif12.0"
   RuleList rules;
 };
 
@@ -114,22 +114,22 @@ struct SetEntries {
 struct ClientRules {
   uint32_t id = 0;
   std::string name;
-  std::vector<nft::Chain> chains;       // fw-<id> first, then fw-<id>-x<N>
-  std::vector<nft::Rule> rules;         // in order; Rule::chain says where
-  std::vector<nft::SetContents> sets;   // hostname sets fw-<id>-r<N>-4|6
+  std::vector<nft::Chain> chains;            // fw-<id> first, then fw-<id>-x<N>
+  std::vector<nft::Rule> rules;              // in order; Rule::chain says where
+  std::vector<nft::SetContents> sets;        // hostname sets fw-<id>-r<N>-4|6
   std::vector<nft::CounterObject> counters;  // fw-<id>-drop
-  std::vector<SetEntries> map_entries;  // fw-src4, fw-src6, fw-vifs entries
-  std::vector<std::string> notes;       // for `list` and the log
+  std::vector<SetEntries> map_entries;       // fw-src4, fw-src6, fw-vifs entries
+  std::vector<std::string> notes;            // for `list` and the log
 };
 
 // The objects shared by all clients (created once, never flushed when a
 // client changes) and each client's own.
 struct CompiledFirewall {
-  std::vector<nft::Chain> chains;  // firewall-forward, fw-reject
-  std::vector<nft::Rule> rules;    // their rules, in order
-  std::vector<nft::Set> sets;      // fw-src4, fw-src6 (verdict maps), fw-vifs
+  std::vector<nft::Chain> chains;            // firewall-forward, fw-reject
+  std::vector<nft::Rule> rules;              // their rules, in order
+  std::vector<nft::Set> sets;                // fw-src4, fw-src6 (verdict maps), fw-vifs
   std::vector<nft::CounterObject> counters;  // fw-unknown-source
-  std::vector<ClientRules> clients;  // in input order
+  std::vector<ClientRules> clients;          // in input order
 };
 
 // Compiles every client. kInvalidArgument naming the client if one is not

@@ -2,13 +2,13 @@
 // "aa:bb:cc:dd:ee:ff" (lower-case hex on output). Thread-compatible value type.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <array>
 #include <compare>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "qnet/base/result.h"
 

@@ -35,18 +35,18 @@ enum class Scope : uint8_t {
 // ---- addresses ----
 
 struct AddrOptions {
-  bool nodad = false;           // IPv6: IFA_F_NODAD, usable at once (no DAD)
-  std::optional<IpAddr> peer;   // point-to-point peer (IFA_ADDRESS)
+  bool nodad = false;          // IPv6: IFA_F_NODAD, usable at once (no DAD)
+  std::optional<IpAddr> peer;  // point-to-point peer (IFA_ADDRESS)
   Scope scope = Scope::kUniverse;
 };
 
 struct AddrInfo {
   int ifindex = 0;
-  IpPrefix prefix;              // the local address (IFA_LOCAL) and prefix length
-  std::optional<IpAddr> peer;   // set when IFA_ADDRESS differs from IFA_LOCAL
+  IpPrefix prefix;             // the local address (IFA_LOCAL) and prefix length
+  std::optional<IpAddr> peer;  // set when IFA_ADDRESS differs from IFA_LOCAL
   Scope scope = Scope::kUniverse;
-  uint32_t flags = 0;           // IFA_F_* (IFA_FLAGS when present)
-  std::string label;            // IFA_LABEL (IPv4 only)
+  uint32_t flags = 0;  // IFA_F_* (IFA_FLAGS when present)
+  std::string label;   // IFA_LABEL (IPv4 only)
 };
 
 // Adds (or re-applies) prefix.addr()/prefix.len() on ifname.
@@ -64,28 +64,28 @@ Result<std::vector<AddrInfo>> ListAddresses(Socket& sock,
 // ---- routes ----
 
 struct Route {
-  IpPrefix dst;                  // 0.0.0.0/0 or ::/0 for a default route
-  std::optional<IpAddr> gateway; // RTA_GATEWAY
-  std::optional<std::string> dev;// RTA_OIF by name (resolved: one more round trip)
-  int dev_index = 0;             // RTA_OIF by index; used instead of dev when > 0
-  Scope scope = Scope::kUniverse;// kLink for a directly attached /32
-  bool onlink = false;           // RTNH_F_ONLINK: trust the gateway is on dev
-  std::optional<IpAddr> prefsrc; // RTA_PREFSRC
-  uint32_t metric = 0;           // RTA_PRIORITY (0: not sent)
-  uint32_t table = 254;          // RT_TABLE_MAIN
+  IpPrefix dst;                    // 0.0.0.0/0 or ::/0 for a default route
+  std::optional<IpAddr> gateway;   // RTA_GATEWAY
+  std::optional<std::string> dev;  // RTA_OIF by name (resolved: one more round trip)
+  int dev_index = 0;               // RTA_OIF by index; used instead of dev when > 0
+  Scope scope = Scope::kUniverse;  // kLink for a directly attached /32
+  bool onlink = false;             // RTNH_F_ONLINK: trust the gateway is on dev
+  std::optional<IpAddr> prefsrc;   // RTA_PREFSRC
+  uint32_t metric = 0;             // RTA_PRIORITY (0: not sent)
+  uint32_t table = 254;            // RT_TABLE_MAIN
 };
 
 struct RouteInfo {
   IpPrefix dst;
   std::optional<IpAddr> gateway;
-  int oif = 0;                   // 0 if none
+  int oif = 0;  // 0 if none
   Scope scope = Scope::kUniverse;
   bool onlink = false;
   std::optional<IpAddr> prefsrc;
   uint32_t metric = 0;
   uint32_t table = 0;
-  uint8_t type = 0;              // RTN_* (RTN_UNICAST, RTN_LOCAL, ...)
-  uint8_t protocol = 0;          // RTPROT_*
+  uint8_t type = 0;      // RTN_* (RTN_UNICAST, RTN_LOCAL, ...)
+  uint8_t protocol = 0;  // RTPROT_*
 };
 
 // Adds or replaces the route (unicast, protocol static). The gateway, prefsrc
@@ -101,10 +101,10 @@ Result<std::vector<RouteInfo>> ListRoutes(Socket& sock, IpAddr::Family family);
 struct NeighInfo {
   int ifindex = 0;
   IpAddr dst;
-  std::optional<Mac> lladdr;     // none for proxy entries and incomplete ones
-  uint16_t state = 0;            // NUD_* (NUD_PERMANENT, NUD_REACHABLE, ...)
-  uint8_t flags = 0;             // NTF_*
-  bool proxy = false;            // an NTF_PROXY entry
+  std::optional<Mac> lladdr;  // none for proxy entries and incomplete ones
+  uint16_t state = 0;         // NUD_* (NUD_PERMANENT, NUD_REACHABLE, ...)
+  uint8_t flags = 0;          // NTF_*
+  bool proxy = false;         // an NTF_PROXY entry
 };
 
 // Adds or replaces an ARP/NDP entry addr -> mac on ifname: NUD_PERMANENT when

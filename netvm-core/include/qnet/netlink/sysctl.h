@@ -6,7 +6,7 @@
 // lookup, and its dentries are only reused within the same namespace), so a
 // thread that did setns(CLONE_NEWNET) (netlink::RunInNetns) reads and writes
 // that namespace's values, whatever /proc mount it goes through. This is
-// verified by tests/netns/netlink (Sysctl_* tests). Contrast /proc/net, a
+// verified by tests/netns/netlink (SysctlTest.*). Contrast /proc/net, a
 // symlink to /proc/self/net, which follows the thread-group leader: use
 // /proc/thread-self/net from a thread in another namespace.
 //

@@ -58,9 +58,10 @@ std::vector<Rule> BaseChainRules(const Chain& base_chain,
                                  const std::vector<std::string>& capabilities);
 
 // Contract 1: creates the table, the counters and the base chains holding
-// only the always-rules and the final drops. For a qube whose table does not
-// exist yet (check with TableExists): re-running it on an existing table
-// fails (the kernel refuses to re-create a counter).
+// only the always-rules and the final drops (base chains are flushed and
+// refilled, so the batch is idempotent). On an existing table it resets the
+// base chains to lockdown, removing the capability jumps (traffic closes);
+// an agent that restarts inside a running qube checks TableExists and skips it.
 Batch LockdownBatch();
 
 // Creates the capability chains (empty; existing ones keep their rules) and

@@ -12,8 +12,9 @@
 //    batch was applied is unknown: read the table back;
 //  - kIo / kTimeout: the socket failed or no ACK came within `timeout`.
 // Commit enlarges the socket's send and receive buffers as the batch needs
-// (SO_*BUFFORCE, CAP_NET_ADMIN) and first discards any stale message queued
-// on the socket. Not thread-safe: one user of the socket at a time.
+// (SO_*BUFFORCE, CAP_NET_ADMIN), sets NETLINK_CAP_ACK on it, and first
+// discards any stale message queued on the socket. Not thread-safe: one user
+// of the socket at a time.
 #pragma once
 
 #include <chrono>

@@ -20,48 +20,34 @@ namespace asio = boost::asio;
 
 struct BindSpec {
   asio::ip::address address;
-  // A default address that may be skipped when its family is unavailable
+  // A default address that is skipped when its family is unavailable here
   // (IPv6 disabled in the namespace).
   bool optional = false;
+  // For IPv6 sockets: accept IPv6 only. False makes "::" dual-stack, its
+  // IPv4 clients seen as IPv4-mapped addresses.
+  bool v6_only = true;
 };
 
-// The --bind list parsed, or, when it is empty, 0.0.0.0 and :: (optional).
-// kInvalidArgument names a text that is not an address.
+// The --bind list parsed; when it is empty, 0.0.0.0 and :: (v6-only,
+// optional). An explicit "::" without "0.0.0.0" is dual-stack, so
+// "--bind ::" alone also serves IPv4. kInvalidArgument names a text that is
+// not an address.
 Result<std::vector<BindSpec>> ResolveBindSpecs(const std::vector<std::string>& texts);
 
-// A UDP socket bound to address:port, non-blocking. IPv6 sockets are
-// v6-only (the IPv4 wildcard gets its own socket); a specific address may be
-// bound before it is configured (IP_FREEBIND), so start-up does not wait for
-// IPv6 duplicate address detection. Error message "udp ADDR:PORT: ...".
-Result<asio::ip::udp::socket> BindUdp(asio::io_context& io, const asio::ip::address& address,
-                                      uint16_t port);
-// A listening TCP acceptor, same rules, SO_REUSEADDR. "tcp ADDR:PORT: ...".
-Result<asio::ip::tcp::acceptor> ListenTcp(asio::io_context& io, const asio::ip::address& address,
-                                          uint16_t port);
-
-// Binds one socket per spec with bind_one, skipping an optional spec whose
-// family is unsupported. Fails on the first other error.
-template <typename Socket, typename BindOne>
-Result<std::vector<Socket>> BindAll(const std::vector<BindSpec>& specs, BindOne bind_one);
+// One non-blocking UDP socket per spec, bound to port. A specific address
+// may be bound before it is configured (IP_FREEBIND), so start-up does not
+// wait for IPv6 duplicate address detection. Optional specs whose family is
+// unavailable are skipped. The error names "udp ADDR:PORT".
+Result<std::vector<asio::ip::udp::socket>> BindUdpAll(asio::io_context& io,
+                                                      const std::vector<BindSpec>& specs,
+                                                      uint16_t port);
+// One listening TCP acceptor per spec (SO_REUSEADDR), same rules;
+// the error names "tcp ADDR:PORT".
+Result<std::vector<asio::ip::tcp::acceptor>> ListenTcpAll(asio::io_context& io,
+                                                          const std::vector<BindSpec>& specs,
+                                                          uint16_t port);
 
 // An address as the lab reports it: IPv4-mapped IPv6 addresses as IPv4.
 std::string AddressText(const asio::ip::address& address);
-
-// True when err says the address family is not available here.
-bool IsFamilyUnavailable(const Error& err);
-
-template <typename Socket, typename BindOne>
-Result<std::vector<Socket>> BindAll(const std::vector<BindSpec>& specs, BindOne bind_one) {
-  std::vector<Socket> out;
-  for (const auto& spec : specs) {
-    auto s = bind_one(spec.address);
-    if (!s) {
-      if (spec.optional && IsFamilyUnavailable(s.error())) continue;
-      return Fail(std::move(s).error());
-    }
-    out.push_back(std::move(*s));
-  }
-  return out;
-}
 
 }  // namespace qnet::lab

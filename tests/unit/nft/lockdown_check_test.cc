@@ -1,0 +1,86 @@
+// VerifyLockdown on good and broken table states.
+
+#include <gtest/gtest.h>
+
+#include "qnet/nft/base_table.h"
+#include "qnet/nft/match.h"
+#include "qnet/nft/readback.h"
+
+namespace qnet::nft {
+namespace {
+
+// What ReadTable returns right after LockdownBatch + InstallCapabilities.
+TableState GoodState() {
+  TableState st;
+  st.table = QnetTable();
+  uint64_t handle = 1;
+  for (const Chain& c : BaseChains()) {
+    ChainState cs{c, handle++, {}};
+    for (const Rule& r : BaseChainRules(c, {"netvm"})) cs.rules.push_back({r, handle++});
+    st.chains.push_back(cs);
+  }
+  for (const char* n : {"drop-input", "drop-forward", "drop-output"})
+    st.counters.push_back({n, 0, 0, handle++});
+  return st;
+}
+
+ChainState& Find(TableState& st, std::string_view name) {
+  for (ChainState& c : st.chains)
+    if (c.chain.name == name) return c;
+  throw std::logic_error("no chain");
+}
+
+TEST(VerifyLockdown, AcceptsTheTableTheBatchesBuild) {
+  Status s = VerifyLockdown(GoodState());
+  EXPECT_TRUE(s.ok()) << s.error().message();
+}
+
+TEST(VerifyLockdown, ReportsAMissingChainAndItsCounter) {
+  TableState st = GoodState();
+  st.chains.erase(st.chains.begin() + 1);  // forward
+  st.counters.pop_back();                  // drop-output
+  Status s = VerifyLockdown(st);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), Errc::kFailedPrecondition);
+  EXPECT_EQ(s.error().message(),
+            "lockdown of inet qnet incomplete: chain forward missing; counter drop-output missing");
+}
+
+TEST(VerifyLockdown, ReportsAcceptPolicy) {
+  TableState st = GoodState();
+  Find(st, "output").chain.base->policy = Policy::kAccept;
+  EXPECT_EQ(VerifyLockdown(st).error().message(),
+            "lockdown of inet qnet incomplete: chain output policy is accept, want drop");
+}
+
+TEST(VerifyLockdown, ReportsAMissingOrWrongFinalDrop) {
+  TableState st = GoodState();
+  Find(st, "input").rules.pop_back();
+  Find(st, "forward").rules.back().rule.exprs = Drop();  // drop without the named counter
+  Find(st, "output").rules.clear();
+  EXPECT_EQ(VerifyLockdown(st).error().message(),
+            "lockdown of inet qnet incomplete: chain input does not end in 'counter name "
+            "drop-input drop'; chain forward does not end in 'counter name drop-forward drop'; "
+            "chain output does not end in 'counter name drop-output drop'");
+}
+
+TEST(VerifyLockdown, ReportsARegularOrNatChainWhereAFilterBaseChainBelongs) {
+  TableState st = GoodState();
+  Find(st, "input").chain.base.reset();
+  Find(st, "forward").chain.base->type = ChainType::kNat;
+  EXPECT_EQ(VerifyLockdown(st).error().message(),
+            "lockdown of inet qnet incomplete: chain input is not a filter base chain on hook "
+            "input; chain forward is not a filter base chain on hook forward");
+}
+
+TEST(VerifyLockdown, ReportsAnEmptyTable) {
+  TableState st;
+  st.table = QnetTable();
+  EXPECT_EQ(VerifyLockdown(st).error().message(),
+            "lockdown of inet qnet incomplete: chain input missing; counter drop-input missing; "
+            "chain forward missing; counter drop-forward missing; chain output missing; counter "
+            "drop-output missing");
+}
+
+}  // namespace
+}  // namespace qnet::nft
