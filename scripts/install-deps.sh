@@ -7,7 +7,7 @@ packages=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libc-ares-dev libpcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
-  nftables iproute2 curl tor wireguard-go iperf3 tcpdump graphviz procps psmisc
+  nftables iproute2 iputils-ping curl tor wireguard-go iperf3 tcpdump graphviz procps psmisc
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,8 @@
 // instance's qnetd over its root-only socket.
 #include <unistd.h>
 
+#include <thread>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -68,8 +70,15 @@ int CmdDown(const Instance& inst, const Args& a) {
     return r.errors.empty() ? 0 : 1;
   }
   if (!ch) return Finish(Fail(ch.error()));
-  return Finish(AdminCall(*ch, "admin.Down",
-                          nlohmann::json{{"qube", a.qube}, {"recursive", a.recursive}}.dump()));
+  int code = Finish(AdminCall(*ch, "admin.Down",
+                              nlohmann::json{{"qube", a.qube}, {"recursive", a.recursive}}.dump()));
+  if (a.all && code == 0) {
+    // qnetd exits after answering; return only once it is gone, so that
+    // `down --all` leaves no process behind when it returns.
+    for (int i = 0; i < 500 && ::access(inst.socket_path().c_str(), F_OK) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return code;
 }
 
 int CmdLs(const Instance& inst, const Args& a) {

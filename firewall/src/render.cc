@@ -14,6 +14,9 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+// clang 14 has no aggregate deduction, so spell the guide out.
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 std::string Hex(const nft::Bytes& b) {
   std::string out = "0x";

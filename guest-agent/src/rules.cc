@@ -45,11 +45,23 @@ Status InstallRoleRules(netlink::Socket& nf, const AgentConfig& config) {
 
 Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsafe) {
   const Contents c = ToContents(RoleRules(config));
-  nft::Batch batch = unsafe ? nft::UnsafeReplaceTableBatch(CapabilitiesForRole(config.role),
-                                                          c.chains, c.sets)
-                            : nft::ReplaceChainsBatch(c.chains, c.sets);
-  QNET_TRY(batch.status());
-  return nft::Commit(nf, batch);
+  if (!unsafe) {
+    nft::Batch batch = nft::ReplaceChainsBatch(c.chains, c.sets);
+    QNET_TRY(batch.status());
+    return nft::Commit(nf, batch);
+  }
+  // The positive control: delete the table, then load it again, the way
+  // `nft delete table` + `nft -f` scripts reload. Measured on kernel 6.18,
+  // a delete + re-add inside ONE transaction leaked nothing in 300 reloads
+  // under a 70k packets/s blast; two transactions leak every time.
+  nft::Batch del;
+  del.DelTable(nft::QnetTable());
+  QNET_TRY(nft::Commit(nf, del));
+  nft::Batch add = nft::LockdownBatch();
+  add.Append(nft::InstallCapabilitiesBatch(CapabilitiesForRole(config.role)));
+  add.Append(nft::ReplaceChainsBatch(c.chains, c.sets));
+  QNET_TRY(add.status());
+  return nft::Commit(nf, add);
 }
 
 }  // namespace qnet::agent

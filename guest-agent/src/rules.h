@@ -36,8 +36,8 @@ CapabilityRules RoleRules(const AgentConfig& config);
 Status InstallRoleRules(netlink::Socket& nf, const AgentConfig& config);
 
 // Test hook for the reload-under-fire test. safe: flush and refill the role's
-// chains (the only way qnet reloads). unsafe: delete and re-add the whole
-// table in one transaction, the way that leaks; used only as the positive control.
+// chains (the only way qnet reloads). unsafe: delete the whole table, then
+// re-add it (two transactions), the way that leaks; only the positive control.
 Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsafe);
 
 }  // namespace qnet::agent

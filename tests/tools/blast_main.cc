@@ -3,10 +3,12 @@
 // port) to one lab address, for at most --seconds and --max-packets, then
 // prints "sent N".
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -16,9 +18,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "qnet/base/fd.h"
 #include "qnet/base/ip.h"
@@ -110,7 +109,8 @@ Status Validate(const BlastOptions& o) {
   if (!(o.seconds > 0 && o.seconds <= kMaxSeconds))
     return Fail(Errc::kInvalidArgument, fmt::format("--seconds must be in (0, {}]", kMaxSeconds));
   if (o.max_packets == 0 || o.max_packets > kMaxPackets)
-    return Fail(Errc::kInvalidArgument, fmt::format("--max-packets must be in [1, {}]", kMaxPackets));
+    return Fail(Errc::kInvalidArgument,
+                fmt::format("--max-packets must be in [1, {}]", kMaxPackets));
   if (o.rate < 0) return Fail(Errc::kInvalidArgument, "--rate must not be negative");
   if (o.size > kMaxPayload)
     return Fail(Errc::kInvalidArgument, fmt::format("--size must be at most {}", kMaxPayload));
@@ -146,8 +146,8 @@ Result<Counts> Blast(const BlastOptions& o, const Target& t) {
   }
   std::string payload(o.size, 'q');
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(o.seconds));
+  const auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   Counts c;
   for (uint64_t i = 0; i < o.max_packets; ++i) {
     if (o.rate > 0) {

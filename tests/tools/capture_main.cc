@@ -2,11 +2,13 @@
 // for at most --seconds or until SIGTERM/SIGINT, and prints "captured N".
 // Prints "listening" once the filter is installed, so a test can start its
 // traffic only then. Optionally writes the packets to a pcap file.
-#include <poll.h>
+#include <fmt/format.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -15,9 +17,6 @@
 #include <exception>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "qnet/base/fd.h"
 #include "qnet/base/result.h"

@@ -1,13 +1,12 @@
 #include "qnet/lab/bind.h"
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
-
 #include <boost/asio/ip/v6_only.hpp>
-#include <fmt/format.h>
+#include <cerrno>
 
 namespace qnet::lab {
 namespace {
@@ -20,8 +19,7 @@ Error SocketError(std::string_view proto, const asio::ip::address& address, uint
 }
 
 bool IsFamilyUnavailable(const boost::system::error_code& ec) {
-  return ec.value() == EAFNOSUPPORT || ec.value() == EADDRNOTAVAIL ||
-         ec.value() == EPROTONOSUPPORT;
+  return ec.value() == EAFNOSUPPORT || ec.value() == EADDRNOTAVAIL || ec.value() == EPROTONOSUPPORT;
 }
 
 // Lets a specific address be bound before the namespace has it (or while
@@ -36,8 +34,7 @@ void SetFreeBind(int fd, bool v6) {
 }
 
 template <typename Socket, typename Protocol>
-boost::system::error_code OpenAndBind(Socket& s, const BindSpec& spec, uint16_t port,
-                                      bool reuse) {
+boost::system::error_code OpenAndBind(Socket& s, const BindSpec& spec, uint16_t port, bool reuse) {
   boost::system::error_code ec;
   bool v6 = spec.address.is_v6();
   s.open(v6 ? Protocol::v6() : Protocol::v4(), ec);
@@ -62,7 +59,8 @@ Result<std::vector<BindSpec>> ResolveBindSpecs(const std::vector<std::string>& t
   for (const auto& text : texts) {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(text, ec);
-    if (ec) return Fail(Errc::kInvalidArgument, fmt::format("--bind: '{}' is not an address", text));
+    if (ec)
+      return Fail(Errc::kInvalidArgument, fmt::format("--bind: '{}' is not an address", text));
     specs.push_back({address, false, true});
   }
   bool has_v4_any = std::any_of(specs.begin(), specs.end(), [](const BindSpec& s) {

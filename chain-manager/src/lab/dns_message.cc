@@ -1,8 +1,8 @@
 #include "qnet/lab/dns_message.h"
 
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 namespace qnet::lab {
 namespace {
@@ -104,9 +104,11 @@ Result<DnsName> NameFromText(std::string_view text) {
   while (true) {
     size_t dot = rest.find('.');
     std::string_view label = rest.substr(0, dot);
-    if (label.empty()) return Fail(Errc::kInvalidArgument, fmt::format("empty label in name '{}'", text));
+    if (label.empty())
+      return Fail(Errc::kInvalidArgument, fmt::format("empty label in name '{}'", text));
     if (label.size() > kMaxLabelLength)
-      return Fail(Errc::kInvalidArgument, fmt::format("label longer than 63 bytes in name '{}'", text));
+      return Fail(Errc::kInvalidArgument,
+                  fmt::format("label longer than 63 bytes in name '{}'", text));
     for (char c : label) {
       auto u = static_cast<unsigned char>(c);
       if (u <= 0x20 || u >= 0x7F || c == '\\')
@@ -124,7 +126,8 @@ Result<DnsName> NameFromText(std::string_view text) {
 
 Result<DnsHeader> ParseHeader(std::span<const uint8_t> msg) {
   if (msg.size() < kDnsHeaderSize)
-    return Fail(Errc::kProtocol, fmt::format("message of {} bytes is shorter than a header", msg.size()));
+    return Fail(Errc::kProtocol,
+                fmt::format("message of {} bytes is shorter than a header", msg.size()));
   DnsHeader h;
   h.id = ReadU16(msg, 0);
   h.flags = ReadU16(msg, 2);
@@ -148,7 +151,8 @@ Result<DnsName> ParseName(std::span<const uint8_t> msg, size_t* offset) {
     uint8_t len = msg[pos];
     if ((len & 0xC0) == 0xC0) {
       if (pos + 1 >= msg.size())
-        return Fail(Errc::kProtocol, fmt::format("compression pointer truncated at offset {}", pos));
+        return Fail(Errc::kProtocol,
+                    fmt::format("compression pointer truncated at offset {}", pos));
       size_t target = (static_cast<size_t>(len & 0x3F) << 8) | msg[pos + 1];
       if (target >= pos)
         return Fail(Errc::kProtocol,
@@ -162,7 +166,8 @@ Result<DnsName> ParseName(std::span<const uint8_t> msg, size_t* offset) {
       continue;
     }
     if ((len & 0xC0) != 0)
-      return Fail(Errc::kProtocol, fmt::format("unsupported label type 0x{:02x} at offset {}", len, pos));
+      return Fail(Errc::kProtocol,
+                  fmt::format("unsupported label type 0x{:02x} at offset {}", len, pos));
     if (len == 0) {
       if (!jumped) end = pos + 1;
       break;
@@ -170,8 +175,7 @@ Result<DnsName> ParseName(std::span<const uint8_t> msg, size_t* offset) {
     if (pos + 1 + len > msg.size())
       return Fail(Errc::kProtocol, fmt::format("label truncated at offset {}", pos));
     wire_len += len + 1u;
-    if (wire_len > kMaxNameWireLength)
-      return Fail(Errc::kProtocol, "name longer than 255 bytes");
+    if (wire_len > kMaxNameWireLength) return Fail(Errc::kProtocol, "name longer than 255 bytes");
     name.emplace_back(reinterpret_cast<const char*>(msg.data() + pos + 1), len);
     pos += 1 + len;
   }

@@ -1,8 +1,8 @@
 #include "qnet/lab/dns_records.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 #include "qnet/base/fd.h"
 #include "qnet/base/ip.h"
@@ -39,7 +39,8 @@ Result<DnsName> ParseOwnerName(std::string_view text) {
   for (char c : text) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_' || c == '.' || c == '*';
-    if (!ok) return Fail(Errc::kInvalidArgument, fmt::format("invalid character in name '{}'", text));
+    if (!ok)
+      return Fail(Errc::kInvalidArgument, fmt::format("invalid character in name '{}'", text));
   }
   QNET_ASSIGN_OR_RETURN(DnsName name, NameFromText(text));
   if (name.empty()) return Fail(Errc::kInvalidArgument, "the root name cannot hold records");
@@ -74,7 +75,8 @@ Result<RecordEntry> ParseValue(std::string_view type, std::string_view value) {
     e.rdata = EncodeName(e.target);
     return e;
   }
-  return Fail(Errc::kInvalidArgument, fmt::format("unknown type '{}' (want A, AAAA or CNAME)", type));
+  return Fail(Errc::kInvalidArgument,
+              fmt::format("unknown type '{}' (want A, AAAA or CNAME)", type));
 }
 
 Result<std::pair<DnsName, RecordEntry>> ParseLine(std::string_view line) {

@@ -1,12 +1,11 @@
 #include "qnet/lab/dns_server.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
-
-#include <chrono>
 
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
+#include <chrono>
 
 #include "qnet/lab/dns_resolver.h"
 
@@ -25,7 +24,9 @@ constexpr size_t kMaxTcpReply = 65535;
 class DnsTcpSession : public std::enable_shared_from_this<DnsTcpSession> {
  public:
   DnsTcpSession(tcp::socket socket, ConnectionSlot slot, DnsServer* server)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), slot_(std::move(slot)),
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        slot_(std::move(slot)),
         server_(server) {}
 
   void Start() {
@@ -52,7 +53,8 @@ class DnsTcpSession : public std::enable_shared_from_this<DnsTcpSession> {
     asio::async_read(socket_, asio::buffer(length_),
                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                        if (ec) return;
-                       size_t size = (static_cast<size_t>(self->length_[0]) << 8) | self->length_[1];
+                       size_t size =
+                           (static_cast<size_t>(self->length_[0]) << 8) | self->length_[1];
                        if (size == 0) return;
                        self->message_.resize(size);
                        self->ReadMessage();

@@ -1,10 +1,9 @@
 #include "qnet/lab/echo_server.h"
 
 #include <array>
-#include <chrono>
-
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 
 namespace qnet::lab {
 namespace {
@@ -30,15 +29,15 @@ class EchoSession : public std::enable_shared_from_this<EchoSession> {
       boost::system::error_code ignored;
       self->socket_.close(ignored);
     });
-    socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](
-                                                       const boost::system::error_code& ec,
-                                                       size_t n) {
-      if (ec) return;
-      asio::async_write(self->socket_, asio::buffer(self->buffer_.data(), n),
-                        [self](const boost::system::error_code& write_ec, size_t) {
-                          if (!write_ec) self->Read();
-                        });
-    });
+    socket_.async_read_some(
+        asio::buffer(buffer_),
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+          if (ec) return;
+          asio::async_write(self->socket_, asio::buffer(self->buffer_.data(), n),
+                            [self](const boost::system::error_code& write_ec, size_t) {
+                              if (!write_ec) self->Read();
+                            });
+        });
   }
 
   tcp::socket socket_;

@@ -7,10 +7,14 @@ namespace {
 
 std::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 431: return "Request Header Fields Too Large";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 431:
+      return "Request Header Fields Too Large";
+    default:
+      return "Unknown";
   }
 }
 
@@ -29,7 +33,8 @@ std::optional<size_t> FindHeadEnd(std::string_view data) {
   size_t crlf = data.find("\r\n\r\n");
   size_t lf = data.find("\n\n");
   if (crlf == std::string_view::npos && lf == std::string_view::npos) return std::nullopt;
-  if (lf == std::string_view::npos || (crlf != std::string_view::npos && crlf < lf)) return crlf + 4;
+  if (lf == std::string_view::npos || (crlf != std::string_view::npos && crlf < lf))
+    return crlf + 4;
   return lf + 2;
 }
 
@@ -61,8 +66,6 @@ std::string ReplyForRequest(std::string_view head, std::string_view source_text)
   return BuildHttpResponse(200, fmt::format("{}\n", source_text), line->method != "HEAD");
 }
 
-std::string ReplyForOversizeHead() {
-  return BuildHttpResponse(431, "request header too large\n");
-}
+std::string ReplyForOversizeHead() { return BuildHttpResponse(431, "request header too large\n"); }
 
 }  // namespace qnet::lab

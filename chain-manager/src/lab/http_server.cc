@@ -1,11 +1,10 @@
 #include "qnet/lab/http_server.h"
 
 #include <array>
-#include <chrono>
-#include <string>
-
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
+#include <string>
 
 #include "qnet/lab/http_response.h"
 
@@ -45,21 +44,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void ReadHead() {
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](
-                                                      const boost::system::error_code& ec,
-                                                      size_t n) {
-      if (ec) return;
-      self->head_.append(self->chunk_.data(), n);
-      auto end = FindHeadEnd(self->head_);
-      if (end && *end <= kMaxRequestHead) {
-        self->Reply(ReplyForRequest(std::string_view(self->head_).substr(0, *end),
-                                    AddressText(self->peer_)));
-      } else if (end || self->head_.size() > kMaxRequestHead) {
-        self->Reply(ReplyForOversizeHead());
-      } else {
-        self->ReadHead();
-      }
-    });
+    socket_.async_read_some(
+        asio::buffer(chunk_),
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+          if (ec) return;
+          self->head_.append(self->chunk_.data(), n);
+          auto end = FindHeadEnd(self->head_);
+          if (end && *end <= kMaxRequestHead) {
+            self->Reply(ReplyForRequest(std::string_view(self->head_).substr(0, *end),
+                                        AddressText(self->peer_)));
+          } else if (end || self->head_.size() > kMaxRequestHead) {
+            self->Reply(ReplyForOversizeHead());
+          } else {
+            self->ReadHead();
+          }
+        });
   }
 
   void Reply(std::string reply) {
@@ -78,13 +77,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // send RST, which can destroy the reply before the client reads it; so read
   // and discard until the client closes, for a bounded time and size.
   void Drain() {
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](
-                                                      const boost::system::error_code& ec,
-                                                      size_t n) {
-      self->drained_ += n;
-      if (ec || self->drained_ > kMaxDrainBytes) return;
-      self->Drain();
-    });
+    socket_.async_read_some(
+        asio::buffer(chunk_),
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+          self->drained_ += n;
+          if (ec || self->drained_ > kMaxDrainBytes) return;
+          self->Drain();
+        });
   }
 
   tcp::socket socket_;

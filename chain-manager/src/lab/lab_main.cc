@@ -1,20 +1,19 @@
 // qnet-lab: the servers that run inside the lab's namespaces. One
 // subcommand per server kind; each binds everything, then says "ready".
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "qnet/base/fd.h"
 #include "qnet/base/log.h"
@@ -85,10 +84,10 @@ Result<Services> StartDns(asio::io_context& io, const LabOptions& o) {
 }
 
 constexpr std::array<Subcommand, 2> kSubcommands{{
-    {"web", "HTTP server that answers with the client's address, plus UDP/TCP echo",
-     AddWebOptions, StartWeb},
-    {"dns", "authoritative DNS server for the lab's names, logging every query",
-     AddDnsOptions, StartDns},
+    {"web", "HTTP server that answers with the client's address, plus UDP/TCP echo", AddWebOptions,
+     StartWeb},
+    {"dns", "authoritative DNS server for the lab's names, logging every query", AddDnsOptions,
+     StartDns},
 }};
 
 Status SignalReady(int ready_fd) {

@@ -1,10 +1,9 @@
 #include "qnet/lab/query_log.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 
 #include <chrono>
-
-#include <fmt/format.h>
 
 namespace qnet::lab {
 

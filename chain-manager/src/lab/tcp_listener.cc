@@ -1,8 +1,8 @@
 #include "qnet/lab/tcp_listener.h"
 
-#include <chrono>
-
 #include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace qnet::lab {
 namespace {

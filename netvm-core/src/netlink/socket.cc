@@ -79,7 +79,9 @@ Status Socket::Send(const void* buf, size_t len) {
 }
 
 Status Socket::Receive(uint32_t seq, const std::string& what, const MessageCallback& cb) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
+  // Dumps come in messages sized by the largest read on the socket (up to
+  // 32 KiB): a smaller buffer would truncate them.
+  std::vector<char> buf(64 * 1024);
   struct Ctx {
     const MessageCallback* cb;
   } ctx{&cb};

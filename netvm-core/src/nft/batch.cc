@@ -1,9 +1,9 @@
 #include "qnet/nft/batch.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "overloaded.h"
 
@@ -44,35 +44,38 @@ std::optional<std::string> CheckVerdict(const Verdict& v) {
 
 std::optional<std::string> CheckExpr(const Expr& expr) {
   using R = std::optional<std::string>;
-  return std::visit(
-      Overloaded{
-          [](const Cmp& c) -> R { return CheckData("cmp", c.data); },
-          [](const Bitwise& b) -> R {
-            if (auto e = CheckData("bitwise mask", b.mask)) return e;
-            if (auto e = CheckData("bitwise xor", b.xor_value)) return e;
-            if (b.mask.size() != b.len || b.xor_value.size() != b.len)
-              return fmt::format("bitwise: mask/xor length differs from len {}", b.len);
-            return std::nullopt;
-          },
-          [](const Range& r) -> R {
-            if (auto e = CheckData("range from", r.from)) return e;
-            if (auto e = CheckData("range to", r.to)) return e;
-            if (r.from.size() != r.to.size()) return std::string("range: bounds differ in length");
-            return std::nullopt;
-          },
-          [](const Verdict& v) -> R { return CheckVerdict(v); },
-          [](const ImmediateData& d) -> R { return CheckData("immediate", d.data); },
-          [](const ObjRef& o) -> R { return CheckName("counter", o.name); },
-          [](const Lookup& l) -> R { return CheckName("lookup set", l.set); },
-          [](const Nat& n) -> R {
-            if (n.family != Family::kIp && n.family != Family::kIp6)
-              return std::string("nat: family must be ip or ip6");
-            return std::nullopt;
-          },
-          [](const Unsupported& u) -> R { return fmt::format("unsupported expression: {}", u.what); },
-          [](const auto&) -> R { return std::nullopt; },
-      },
-      expr);
+  return std::visit(Overloaded{
+                        [](const Cmp& c) -> R { return CheckData("cmp", c.data); },
+                        [](const Bitwise& b) -> R {
+                          if (auto e = CheckData("bitwise mask", b.mask)) return e;
+                          if (auto e = CheckData("bitwise xor", b.xor_value)) return e;
+                          if (b.mask.size() != b.len || b.xor_value.size() != b.len)
+                            return fmt::format("bitwise: mask/xor length differs from len {}",
+                                               b.len);
+                          return std::nullopt;
+                        },
+                        [](const Range& r) -> R {
+                          if (auto e = CheckData("range from", r.from)) return e;
+                          if (auto e = CheckData("range to", r.to)) return e;
+                          if (r.from.size() != r.to.size())
+                            return std::string("range: bounds differ in length");
+                          return std::nullopt;
+                        },
+                        [](const Verdict& v) -> R { return CheckVerdict(v); },
+                        [](const ImmediateData& d) -> R { return CheckData("immediate", d.data); },
+                        [](const ObjRef& o) -> R { return CheckName("counter", o.name); },
+                        [](const Lookup& l) -> R { return CheckName("lookup set", l.set); },
+                        [](const Nat& n) -> R {
+                          if (n.family != Family::kIp && n.family != Family::kIp6)
+                            return std::string("nat: family must be ip or ip6");
+                          return std::nullopt;
+                        },
+                        [](const Unsupported& u) -> R {
+                          return fmt::format("unsupported expression: {}", u.what);
+                        },
+                        [](const auto&) -> R { return std::nullopt; },
+                    },
+                    expr);
 }
 
 std::optional<std::string> CheckRule(const Rule& r) {
@@ -126,19 +129,32 @@ std::optional<std::string> CheckTable(const Table& t) { return CheckName("table"
 
 const char* OpKindName(Op::Kind k) {
   switch (k) {
-    case Op::Kind::kNewTable: return "NEWTABLE";
-    case Op::Kind::kDelTable: return "DELTABLE";
-    case Op::Kind::kNewChain: return "NEWCHAIN";
-    case Op::Kind::kDelChain: return "DELCHAIN";
-    case Op::Kind::kFlushChain: return "DELRULE";
-    case Op::Kind::kNewRule: return "NEWRULE";
-    case Op::Kind::kNewSet: return "NEWSET";
-    case Op::Kind::kDelSet: return "DELSET";
-    case Op::Kind::kFlushSet: return "DELSETELEM";
-    case Op::Kind::kNewElements: return "NEWSETELEM";
-    case Op::Kind::kDelElements: return "DELSETELEM";
-    case Op::Kind::kNewCounter: return "NEWOBJ";
-    case Op::Kind::kDelCounter: return "DELOBJ";
+    case Op::Kind::kNewTable:
+      return "NEWTABLE";
+    case Op::Kind::kDelTable:
+      return "DELTABLE";
+    case Op::Kind::kNewChain:
+      return "NEWCHAIN";
+    case Op::Kind::kDelChain:
+      return "DELCHAIN";
+    case Op::Kind::kFlushChain:
+      return "DELRULE";
+    case Op::Kind::kNewRule:
+      return "NEWRULE";
+    case Op::Kind::kNewSet:
+      return "NEWSET";
+    case Op::Kind::kDelSet:
+      return "DELSET";
+    case Op::Kind::kFlushSet:
+      return "DELSETELEM";
+    case Op::Kind::kNewElements:
+      return "NEWSETELEM";
+    case Op::Kind::kDelElements:
+      return "DELSETELEM";
+    case Op::Kind::kNewCounter:
+      return "NEWOBJ";
+    case Op::Kind::kDelCounter:
+      return "DELOBJ";
   }
   return "?";
 }
@@ -159,7 +175,8 @@ Op& Batch::Push(Op::Kind kind, const Table& t, std::string detail) {
 }
 
 void Batch::Refuse(std::string_view why) {
-  if (status_.ok()) status_ = Error(Errc::kInvalidArgument, fmt::format("{}: {}", OpDescription(ops_.back()), why));
+  if (status_.ok())
+    status_ = Error(Errc::kInvalidArgument, fmt::format("{}: {}", OpDescription(ops_.back()), why));
   ops_.pop_back();
 }
 
@@ -199,8 +216,9 @@ void Batch::FlushChain(const Table& t, std::string_view chain) {
 }
 
 void Batch::AddRule(const Table& t, const Rule& rule) {
-  std::string detail = rule.comment ? fmt::format("chain {}, comment \"{}\"", rule.chain, *rule.comment)
-                                    : fmt::format("chain {}", rule.chain);
+  std::string detail = rule.comment
+                           ? fmt::format("chain {}, comment \"{}\"", rule.chain, *rule.comment)
+                           : fmt::format("chain {}", rule.chain);
   Op& op = Push(Op::Kind::kNewRule, t, std::move(detail));
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckRule(rule)) return Refuse(*e);
@@ -279,7 +297,8 @@ void Batch::Append(const Batch& other) {
 std::string Batch::Describe(uint32_t seq) const {
   if (seq == begin_seq()) return fmt::format("BATCH_BEGIN seq {}", seq);
   if (seq == end_seq()) return fmt::format("BATCH_END seq {}", seq);
-  if (seq >= first_seq_ && seq - first_seq_ < ops_.size()) return OpDescription(ops_[seq - first_seq_]);
+  if (seq >= first_seq_ && seq - first_seq_ < ops_.size())
+    return OpDescription(ops_[seq - first_seq_]);
   return fmt::format("unknown seq {}", seq);
 }
 

@@ -106,8 +106,8 @@ void EncodeRule(Writer& w, const Op& op) {
     nftnl_rule_set_data(r.get(), NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud.get()),
                         nftnl_udata_buf_len(ud.get()));
   }
-  nlmsghdr* nlh = w.Start(NFT_MSG_NEWRULE, op.table.family, kCreate | NLM_F_APPEND, op.seq,
-                          rule.exprs.size());
+  nlmsghdr* nlh =
+      w.Start(NFT_MSG_NEWRULE, op.table.family, kCreate | NLM_F_APPEND, op.seq, rule.exprs.size());
   nftnl_rule_nlmsg_build_payload(nlh, r.get());
   w.Finish(nlh);
 }
@@ -141,7 +141,8 @@ void EncodeNewSet(Writer& w, const Op& op) {
     if (!verdict) nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, DataTypeLen(*set.data));
   }
   if (set.default_timeout)
-    nftnl_set_set_u64(s.get(), NFTNL_SET_TIMEOUT, static_cast<uint64_t>(set.default_timeout->count()));
+    nftnl_set_set_u64(s.get(), NFTNL_SET_TIMEOUT,
+                      static_cast<uint64_t>(set.default_timeout->count()));
   // The kernel refuses field lengths (DESC_CONCAT) on a set without the
   // CONCAT flag, which only interval concatenations carry.
   if (concat && set.interval) {
@@ -186,7 +187,8 @@ SetElemPtr BuildElement(const SetElement& el, const Bytes& key) {
   }
   if (el.data) SetElemBytes(e.get(), NFTNL_SET_ELEM_DATA, *el.data);
   if (el.timeout)
-    nftnl_set_elem_set_u64(e.get(), NFTNL_SET_ELEM_TIMEOUT, static_cast<uint64_t>(el.timeout->count()));
+    nftnl_set_elem_set_u64(e.get(), NFTNL_SET_ELEM_TIMEOUT,
+                           static_cast<uint64_t>(el.timeout->count()));
   return e;
 }
 
@@ -243,20 +245,32 @@ void EncodeCounter(Writer& w, const Op& op, uint16_t type, uint16_t flags) {
 
 void EncodeOp(Writer& w, const Op& op) {
   switch (op.kind) {
-    case Op::Kind::kNewTable: return EncodeTable(w, op, NFT_MSG_NEWTABLE, kCreate);
-    case Op::Kind::kDelTable: return EncodeTable(w, op, NFT_MSG_DELTABLE, NLM_F_ACK);
-    case Op::Kind::kNewChain: return EncodeChain(w, op, NFT_MSG_NEWCHAIN, kCreate);
-    case Op::Kind::kDelChain: return EncodeChain(w, op, NFT_MSG_DELCHAIN, NLM_F_ACK);
-    case Op::Kind::kFlushChain: return EncodeFlushChain(w, op);
-    case Op::Kind::kNewRule: return EncodeRule(w, op);
-    case Op::Kind::kNewSet: return EncodeNewSet(w, op);
-    case Op::Kind::kDelSet: return EncodeDelSet(w, op);
+    case Op::Kind::kNewTable:
+      return EncodeTable(w, op, NFT_MSG_NEWTABLE, kCreate);
+    case Op::Kind::kDelTable:
+      return EncodeTable(w, op, NFT_MSG_DELTABLE, NLM_F_ACK);
+    case Op::Kind::kNewChain:
+      return EncodeChain(w, op, NFT_MSG_NEWCHAIN, kCreate);
+    case Op::Kind::kDelChain:
+      return EncodeChain(w, op, NFT_MSG_DELCHAIN, NLM_F_ACK);
+    case Op::Kind::kFlushChain:
+      return EncodeFlushChain(w, op);
+    case Op::Kind::kNewRule:
+      return EncodeRule(w, op);
+    case Op::Kind::kNewSet:
+      return EncodeNewSet(w, op);
+    case Op::Kind::kDelSet:
+      return EncodeDelSet(w, op);
     case Op::Kind::kFlushSet:
       return EncodeElements(w, op, NFT_MSG_DELSETELEM, NLM_F_ACK);
-    case Op::Kind::kNewElements: return EncodeElements(w, op, NFT_MSG_NEWSETELEM, kCreate);
-    case Op::Kind::kDelElements: return EncodeElements(w, op, NFT_MSG_DELSETELEM, NLM_F_ACK);
-    case Op::Kind::kNewCounter: return EncodeCounter(w, op, NFT_MSG_NEWOBJ, kCreate);
-    case Op::Kind::kDelCounter: return EncodeCounter(w, op, NFT_MSG_DELOBJ, NLM_F_ACK);
+    case Op::Kind::kNewElements:
+      return EncodeElements(w, op, NFT_MSG_NEWSETELEM, kCreate);
+    case Op::Kind::kDelElements:
+      return EncodeElements(w, op, NFT_MSG_DELSETELEM, NLM_F_ACK);
+    case Op::Kind::kNewCounter:
+      return EncodeCounter(w, op, NFT_MSG_NEWOBJ, kCreate);
+    case Op::Kind::kDelCounter:
+      return EncodeCounter(w, op, NFT_MSG_DELOBJ, NLM_F_ACK);
   }
 }
 

@@ -1,13 +1,12 @@
 // Pure decoders of nf_tables messages into the values of ruleset.h.
 
+#include <fmt/format.h>
 #include <libmnl/libmnl.h>
 
 #include <algorithm>
 #include <cstring>
 #include <deque>
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "expr_codec.h"
 #include "nftnl_ptr.h"
@@ -76,7 +75,8 @@ Result<RawElement> DecodeElement(nftnl_set_elem* e) {
       v.chain = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
     raw.el.verdict = std::move(v);
   }
-  if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)) raw.el.data = ElemBytes(e, NFTNL_SET_ELEM_DATA);
+  if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA))
+    raw.el.data = ElemBytes(e, NFTNL_SET_ELEM_DATA);
   if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
     raw.el.timeout = std::chrono::milliseconds(nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT));
   return raw;
@@ -125,7 +125,8 @@ Result<ChainState> DecodeChain(const nlmsghdr* nlh) {
   st.handle = nftnl_chain_get_u64(c.get(), NFTNL_CHAIN_HANDLE);
   if (nftnl_chain_is_set(c.get(), NFTNL_CHAIN_HOOKNUM)) {
     BaseHook b;
-    QNET_ASSIGN_OR_RETURN(b.type, ChainTypeFromName(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE)));
+    QNET_ASSIGN_OR_RETURN(b.type,
+                          ChainTypeFromName(nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TYPE)));
     b.hook = static_cast<Hook>(nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_HOOKNUM));
     b.priority = nftnl_chain_get_s32(c.get(), NFTNL_CHAIN_PRIO);
     b.policy = nftnl_chain_get_u32(c.get(), NFTNL_CHAIN_POLICY) == NF_ACCEPT ? Policy::kAccept
@@ -175,7 +176,8 @@ Result<SetState> DecodeSet(const nlmsghdr* nlh) {
     st.set.data = dt == NFT_DATA_VERDICT ? DataType::kVerdict : static_cast<DataType>(dt);
   }
   if (nftnl_set_is_set(s.get(), NFTNL_SET_TIMEOUT) && nftnl_set_get_u64(s.get(), NFTNL_SET_TIMEOUT))
-    st.set.default_timeout = std::chrono::milliseconds(nftnl_set_get_u64(s.get(), NFTNL_SET_TIMEOUT));
+    st.set.default_timeout =
+        std::chrono::milliseconds(nftnl_set_get_u64(s.get(), NFTNL_SET_TIMEOUT));
   return st;
 }
 

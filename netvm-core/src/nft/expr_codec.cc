@@ -1,14 +1,11 @@
 #include "expr_codec.h"
 
+#include <fmt/format.h>
 #include <linux/netfilter/nf_nat.h>
 
 #include <array>
 #include <cstring>
 #include <string_view>
-
-#include <fmt/format.h>
-
-#include "overloaded.h"
 
 namespace qnet::nft::internal {
 namespace {
@@ -33,109 +30,106 @@ Bytes GetBytes(const nftnl_expr* e, uint16_t attr) {
 bool Has(const nftnl_expr* e, uint16_t attr) { return nftnl_expr_is_set(e, attr); }
 uint32_t U32(const nftnl_expr* e, uint16_t attr) { return nftnl_expr_get_u32(e, attr); }
 
-ExprPtr EncodeOne(const Expr& expr) {
-  return std::visit(
-      Overloaded{
-          [](const Meta& m) {
-            ExprPtr e = Alloc("meta");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, m.key);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_DREG, m.dreg);
-            return e;
-          },
-          [](const Payload& p) {
-            ExprPtr e = Alloc("payload");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_BASE, p.base);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_OFFSET, p.offset);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_LEN, p.len);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_DREG, p.dreg);
-            return e;
-          },
-          [](const Cmp& c) {
-            ExprPtr e = Alloc("cmp");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_OP, c.op);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_SREG, c.sreg);
-            SetBytes(e.get(), NFTNL_EXPR_CMP_DATA, c.data);
-            return e;
-          },
-          [](const Bitwise& b) {
-            ExprPtr e = Alloc("bitwise");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_SREG, b.sreg);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_DREG, b.dreg);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_LEN, b.len);
-            SetBytes(e.get(), NFTNL_EXPR_BITWISE_MASK, b.mask);
-            SetBytes(e.get(), NFTNL_EXPR_BITWISE_XOR, b.xor_value);
-            return e;
-          },
-          [](const Range& r) {
-            ExprPtr e = Alloc("range");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_RANGE_OP, r.op);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_RANGE_SREG, r.sreg);
-            SetBytes(e.get(), NFTNL_EXPR_RANGE_FROM_DATA, r.from);
-            SetBytes(e.get(), NFTNL_EXPR_RANGE_TO_DATA, r.to);
-            return e;
-          },
-          [](const Verdict& v) {
-            ExprPtr e = Alloc("immediate");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_VERDICT,
-                               static_cast<uint32_t>(VerdictToKernel(v.code)));
-            if (!v.chain.empty()) nftnl_expr_set_str(e.get(), NFTNL_EXPR_IMM_CHAIN, v.chain.c_str());
-            return e;
-          },
-          [](const ImmediateData& d) {
-            ExprPtr e = Alloc("immediate");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, d.dreg);
-            SetBytes(e.get(), NFTNL_EXPR_IMM_DATA, d.data);
-            return e;
-          },
-          [](const Counter&) { return Alloc("counter"); },
-          [](const ObjRef& o) {
-            ExprPtr e = Alloc("objref");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_OBJREF_IMM_TYPE, kObjectCounter);
-            nftnl_expr_set_str(e.get(), NFTNL_EXPR_OBJREF_IMM_NAME, o.name.c_str());
-            return e;
-          },
-          [](const Lookup& l) {
-            ExprPtr e = Alloc("lookup");
-            nftnl_expr_set_str(e.get(), NFTNL_EXPR_LOOKUP_SET, l.set.c_str());
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SREG, l.sreg);
-            if (l.dreg) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_DREG, *l.dreg);
-            if (l.invert) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
-            return e;
-          },
-          [](const Ct& c) {
-            ExprPtr e = Alloc("ct");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_KEY, c.key);
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_DREG, c.dreg);
-            if (c.direction) nftnl_expr_set_u8(e.get(), NFTNL_EXPR_CT_DIR, *c.direction);
-            return e;
-          },
-          [](const Nat& n) {
-            ExprPtr e = Alloc("nat");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_TYPE, static_cast<uint32_t>(n.type));
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FAMILY, static_cast<uint32_t>(n.family));
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_ADDR_MIN, n.reg_addr_min);
-            if (n.reg_proto_min)
-              nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_PROTO_MIN, *n.reg_proto_min);
-            if (n.flags) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FLAGS, n.flags);
-            return e;
-          },
-          [](const Masq& m) {
-            ExprPtr e = Alloc("masq");
-            if (m.flags) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_MASQ_FLAGS, m.flags);
-            return e;
-          },
-          [](const Reject& r) {
-            ExprPtr e = Alloc("reject");
-            nftnl_expr_set_u32(e.get(), NFTNL_EXPR_REJECT_TYPE, r.type);
-            // The kernel ignores (and does not dump) a code for TCP resets.
-            if (r.type != NFT_REJECT_TCP_RST) nftnl_expr_set_u8(e.get(), NFTNL_EXPR_REJECT_CODE, r.code);
-            return e;
-          },
-          [](const Unsupported&) { return ExprPtr(); },
-      },
-      expr);
-}
+// One overload per expression kind; std::visit picks it.
+struct Encoder {
+  ExprPtr operator()(const Meta& m) const {
+    ExprPtr e = Alloc("meta");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, m.key);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_DREG, m.dreg);
+    return e;
+  }
+  ExprPtr operator()(const Payload& p) const {
+    ExprPtr e = Alloc("payload");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_BASE, p.base);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_OFFSET, p.offset);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_LEN, p.len);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_DREG, p.dreg);
+    return e;
+  }
+  ExprPtr operator()(const Cmp& c) const {
+    ExprPtr e = Alloc("cmp");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_OP, c.op);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_SREG, c.sreg);
+    SetBytes(e.get(), NFTNL_EXPR_CMP_DATA, c.data);
+    return e;
+  }
+  ExprPtr operator()(const Bitwise& b) const {
+    ExprPtr e = Alloc("bitwise");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_SREG, b.sreg);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_DREG, b.dreg);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_LEN, b.len);
+    SetBytes(e.get(), NFTNL_EXPR_BITWISE_MASK, b.mask);
+    SetBytes(e.get(), NFTNL_EXPR_BITWISE_XOR, b.xor_value);
+    return e;
+  }
+  ExprPtr operator()(const Range& r) const {
+    ExprPtr e = Alloc("range");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_RANGE_OP, r.op);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_RANGE_SREG, r.sreg);
+    SetBytes(e.get(), NFTNL_EXPR_RANGE_FROM_DATA, r.from);
+    SetBytes(e.get(), NFTNL_EXPR_RANGE_TO_DATA, r.to);
+    return e;
+  }
+  ExprPtr operator()(const Verdict& v) const {
+    ExprPtr e = Alloc("immediate");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_VERDICT,
+                       static_cast<uint32_t>(VerdictToKernel(v.code)));
+    if (!v.chain.empty()) nftnl_expr_set_str(e.get(), NFTNL_EXPR_IMM_CHAIN, v.chain.c_str());
+    return e;
+  }
+  ExprPtr operator()(const ImmediateData& d) const {
+    ExprPtr e = Alloc("immediate");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, d.dreg);
+    SetBytes(e.get(), NFTNL_EXPR_IMM_DATA, d.data);
+    return e;
+  }
+  ExprPtr operator()(const Counter&) const { return Alloc("counter"); }
+  ExprPtr operator()(const ObjRef& o) const {
+    ExprPtr e = Alloc("objref");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_OBJREF_IMM_TYPE, kObjectCounter);
+    nftnl_expr_set_str(e.get(), NFTNL_EXPR_OBJREF_IMM_NAME, o.name.c_str());
+    return e;
+  }
+  ExprPtr operator()(const Lookup& l) const {
+    ExprPtr e = Alloc("lookup");
+    nftnl_expr_set_str(e.get(), NFTNL_EXPR_LOOKUP_SET, l.set.c_str());
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SREG, l.sreg);
+    if (l.dreg) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_DREG, *l.dreg);
+    if (l.invert) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+    return e;
+  }
+  ExprPtr operator()(const Ct& c) const {
+    ExprPtr e = Alloc("ct");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_KEY, c.key);
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_DREG, c.dreg);
+    if (c.direction) nftnl_expr_set_u8(e.get(), NFTNL_EXPR_CT_DIR, *c.direction);
+    return e;
+  }
+  ExprPtr operator()(const Nat& n) const {
+    ExprPtr e = Alloc("nat");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_TYPE, static_cast<uint32_t>(n.type));
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FAMILY, static_cast<uint32_t>(n.family));
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_ADDR_MIN, n.reg_addr_min);
+    if (n.reg_proto_min)
+      nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_PROTO_MIN, *n.reg_proto_min);
+    if (n.flags) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FLAGS, n.flags);
+    return e;
+  }
+  ExprPtr operator()(const Masq& m) const {
+    ExprPtr e = Alloc("masq");
+    if (m.flags) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_MASQ_FLAGS, m.flags);
+    return e;
+  }
+  ExprPtr operator()(const Reject& r) const {
+    ExprPtr e = Alloc("reject");
+    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_REJECT_TYPE, r.type);
+    // The kernel ignores (and does not dump) a code for TCP resets.
+    if (r.type != NFT_REJECT_TCP_RST) nftnl_expr_set_u8(e.get(), NFTNL_EXPR_REJECT_CODE, r.code);
+    return e;
+  }
+  ExprPtr operator()(const Unsupported&) const { return ExprPtr(); }
+};
 
 // ---- Decoding, one row per kernel expression name ----
 
@@ -263,7 +257,7 @@ constexpr std::array<DecodeRow, 13> kDecoders{{
 
 }  // namespace
 
-ExprPtr EncodeExpr(const Expr& e) { return EncodeOne(e); }
+ExprPtr EncodeExpr(const Expr& e) { return std::visit(Encoder{}, e); }
 
 Expr DecodeExpr(const nftnl_expr* e) {
   const char* name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
@@ -275,24 +269,42 @@ Expr DecodeExpr(const nftnl_expr* e) {
 
 int VerdictToKernel(VerdictCode c) {
   switch (c) {
-    case VerdictCode::kAccept: return NF_ACCEPT;
-    case VerdictCode::kDrop: return NF_DROP;
-    case VerdictCode::kJump: return NFT_JUMP;
-    case VerdictCode::kGoto: return NFT_GOTO;
-    case VerdictCode::kReturn: return NFT_RETURN;
-    case VerdictCode::kContinue: return NFT_CONTINUE;
+    case VerdictCode::kAccept:
+      return NF_ACCEPT;
+    case VerdictCode::kDrop:
+      return NF_DROP;
+    case VerdictCode::kJump:
+      return NFT_JUMP;
+    case VerdictCode::kGoto:
+      return NFT_GOTO;
+    case VerdictCode::kReturn:
+      return NFT_RETURN;
+    case VerdictCode::kContinue:
+      return NFT_CONTINUE;
   }
   return NF_DROP;
 }
 
 bool VerdictFromKernel(int v, VerdictCode* out) {
   switch (v) {
-    case NF_ACCEPT: *out = VerdictCode::kAccept; return true;
-    case NF_DROP: *out = VerdictCode::kDrop; return true;
-    case NFT_JUMP: *out = VerdictCode::kJump; return true;
-    case NFT_GOTO: *out = VerdictCode::kGoto; return true;
-    case NFT_RETURN: *out = VerdictCode::kReturn; return true;
-    case NFT_CONTINUE: *out = VerdictCode::kContinue; return true;
+    case NF_ACCEPT:
+      *out = VerdictCode::kAccept;
+      return true;
+    case NF_DROP:
+      *out = VerdictCode::kDrop;
+      return true;
+    case NFT_JUMP:
+      *out = VerdictCode::kJump;
+      return true;
+    case NFT_GOTO:
+      *out = VerdictCode::kGoto;
+      return true;
+    case NFT_RETURN:
+      *out = VerdictCode::kReturn;
+      return true;
+    case NFT_CONTINUE:
+      *out = VerdictCode::kContinue;
+      return true;
   }
   return false;
 }

@@ -1,11 +1,11 @@
 // VerifyLockdown: the checks qnetd makes on a qube's table before it brings
 // the qube's links up (DESIGN.md contracts 1 and 4).
 
-#include <string>
-#include <vector>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <string>
+#include <vector>
 
 #include "qnet/nft/base_table.h"
 #include "qnet/nft/match.h"
@@ -25,12 +25,12 @@ void CheckFilterChain(const TableState& state, Hook hook, std::vector<std::strin
     problems.push_back(fmt::format("chain {} is not a filter base chain on hook {}", name, name));
   } else {
     if (c->chain.base->policy != Policy::kDrop)
-      problems.push_back(fmt::format("chain {} policy is {}, want drop", name,
-                                     PolicyName(c->chain.base->policy)));
+      problems.push_back(
+          fmt::format("chain {} policy is {}, want drop", name, PolicyName(c->chain.base->policy)));
     const std::vector<Expr> final_drop = Concat(CountNamed(counter), Drop());
     if (c->rules.empty() || c->rules.back().rule.exprs != final_drop)
-      problems.push_back(fmt::format("chain {} does not end in 'counter name {} drop'", name,
-                                     counter));
+      problems.push_back(
+          fmt::format("chain {} does not end in 'counter name {} drop'", name, counter));
   }
   if (state.FindCounter(counter) == nullptr)
     problems.push_back(fmt::format("counter {} missing", counter));

@@ -1,12 +1,11 @@
 #include "qnet/nft/match.h"
 
+#include <fmt/format.h>
 #include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <net/if.h>
 
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace qnet::nft {
 namespace {
@@ -42,8 +41,8 @@ Exprs MetaEq(uint32_t key, Bytes value) {
 Exprs IfNameMatch(uint32_t key, std::string_view name, bool prefix) {
   const char* what = key == NFT_META_IIFNAME ? "iifname" : "oifname";
   if (name.empty() || name.size() >= IFNAMSIZ)
-    return Bad(fmt::format("{} \"{}\": an interface name has 1 to {} bytes", what, name,
-                           IFNAMSIZ - 1));
+    return Bad(
+        fmt::format("{} \"{}\": an interface name has 1 to {} bytes", what, name, IFNAMSIZ - 1));
   // An exact name compares the whole zero-padded IFNAMSIZ buffer (as nft
   // does); a prefix compares only its own bytes.
   Bytes value(name.begin(), name.end());
@@ -52,12 +51,11 @@ Exprs IfNameMatch(uint32_t key, std::string_view name, bool prefix) {
 }
 
 Exprs AddrMatch(const IpAddr& a, bool v4, uint32_t offset, const char* what) {
-  if (a.is_v4() != v4)
-    return Bad(fmt::format("{} {}: wrong address family", what, a.ToString()));
-  return Concat(NfProto(v4 ? NfProtoValue::kV4 : NfProtoValue::kV6),
-                Exprs{Payload{NFT_PAYLOAD_NETWORK_HEADER, offset, static_cast<uint32_t>(a.size()),
-                              NFT_REG_1},
-                      Cmp{NFT_CMP_EQ, NFT_REG_1, AddrKey(a)}});
+  if (a.is_v4() != v4) return Bad(fmt::format("{} {}: wrong address family", what, a.ToString()));
+  return Concat(
+      NfProto(v4 ? NfProtoValue::kV4 : NfProtoValue::kV6),
+      Exprs{Payload{NFT_PAYLOAD_NETWORK_HEADER, offset, static_cast<uint32_t>(a.size()), NFT_REG_1},
+            Cmp{NFT_CMP_EQ, NFT_REG_1, AddrKey(a)}});
 }
 
 Exprs PrefixMatch(const IpPrefix& p, bool v4, uint32_t offset, const char* what) {
@@ -123,8 +121,12 @@ Exprs L4Proto(L4 p) { return MetaEq(NFT_META_L4PROTO, U8(static_cast<uint8_t>(p)
 
 Exprs Ip4Saddr(const IpAddr& a) { return AddrMatch(a, true, kIp4SaddrOffset, "ip saddr"); }
 Exprs Ip4Daddr(const IpAddr& a) { return AddrMatch(a, true, kIp4DaddrOffset, "ip daddr"); }
-Exprs Ip4SaddrPrefix(const IpPrefix& p) { return PrefixMatch(p, true, kIp4SaddrOffset, "ip saddr"); }
-Exprs Ip4DaddrPrefix(const IpPrefix& p) { return PrefixMatch(p, true, kIp4DaddrOffset, "ip daddr"); }
+Exprs Ip4SaddrPrefix(const IpPrefix& p) {
+  return PrefixMatch(p, true, kIp4SaddrOffset, "ip saddr");
+}
+Exprs Ip4DaddrPrefix(const IpPrefix& p) {
+  return PrefixMatch(p, true, kIp4DaddrOffset, "ip daddr");
+}
 Exprs Ip6Saddr(const IpAddr& a) { return AddrMatch(a, false, kIp6SaddrOffset, "ip6 saddr"); }
 Exprs Ip6Daddr(const IpAddr& a) { return AddrMatch(a, false, kIp6DaddrOffset, "ip6 daddr"); }
 Exprs Ip6SaddrPrefix(const IpPrefix& p) {

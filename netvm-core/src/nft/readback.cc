@@ -1,5 +1,6 @@
 #include "qnet/nft/readback.h"
 
+#include <fmt/format.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -8,8 +9,6 @@
 #include <cstring>
 #include <functional>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "nftnl_ptr.h"
 #include "nl_io.h"
@@ -53,8 +52,8 @@ class Requester {
              const std::function<void(nlmsghdr*)>& fill, const std::string& table,
              const std::function<Status(const nlmsghdr*)>& on_msg) {
     const uint32_t seq = sock_.NextSeq();
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf_.data(), type, static_cast<uint16_t>(family), flags,
-                                          seq);
+    nlmsghdr* nlh =
+        nftnl_nlmsg_build_hdr(buf_.data(), type, static_cast<uint16_t>(family), flags, seq);
     if (fill) fill(nlh);
     QNET_TRY(sock_.Send(nlh, nlh->nlmsg_len));
     const int fd = mnl_socket_get_fd(sock_.get());
@@ -228,13 +227,15 @@ const T* FindByName(const std::vector<T>& v, std::string_view name, auto name_of
 }  // namespace
 
 const ChainState* TableState::FindChain(std::string_view name) const {
-  return FindByName(chains, name, [](const ChainState& c) -> const std::string& { return c.chain.name; });
+  return FindByName(chains, name,
+                    [](const ChainState& c) -> const std::string& { return c.chain.name; });
 }
 const SetState* TableState::FindSet(std::string_view name) const {
   return FindByName(sets, name, [](const SetState& s) -> const std::string& { return s.set.name; });
 }
 const CounterState* TableState::FindCounter(std::string_view name) const {
-  return FindByName(counters, name, [](const CounterState& c) -> const std::string& { return c.name; });
+  return FindByName(counters, name,
+                    [](const CounterState& c) -> const std::string& { return c.name; });
 }
 
 Result<TableState> ReadTable(netlink::Socket& nfsock, Family family, std::string_view name) {
@@ -246,9 +247,8 @@ Result<TableState> ReadTable(netlink::Socket& nfsock, Family family, std::string
     QNET_ASSIGN_OR_RETURN(uint32_t gen_after, GenerationId(req));
     if (gen_before == gen_after && !req.interrupted()) return st;
   }
-  return Fail(Errc::kUnavailable,
-              fmt::format("nft: table {} {} kept changing during {} reads", FamilyName(family),
-                          table, kReadAttempts));
+  return Fail(Errc::kUnavailable, fmt::format("nft: table {} {} kept changing during {} reads",
+                                              FamilyName(family), table, kReadAttempts));
 }
 
 Result<bool> TableExists(netlink::Socket& nfsock, Family family, std::string_view name) {

@@ -25,21 +25,30 @@ std::string Hex(const Bytes& b) {
 
 const char* CmpOpName(uint32_t op) {
   switch (op) {
-    case NFT_CMP_EQ: return "eq";
-    case NFT_CMP_NEQ: return "neq";
-    case NFT_CMP_LT: return "lt";
-    case NFT_CMP_LTE: return "lte";
-    case NFT_CMP_GT: return "gt";
-    case NFT_CMP_GTE: return "gte";
+    case NFT_CMP_EQ:
+      return "eq";
+    case NFT_CMP_NEQ:
+      return "neq";
+    case NFT_CMP_LT:
+      return "lt";
+    case NFT_CMP_LTE:
+      return "lte";
+    case NFT_CMP_GT:
+      return "gt";
+    case NFT_CMP_GTE:
+      return "gte";
   }
   return "?";
 }
 
 const char* PayloadBaseName(uint32_t base) {
   switch (base) {
-    case NFT_PAYLOAD_LL_HEADER: return "link";
-    case NFT_PAYLOAD_NETWORK_HEADER: return "network";
-    case NFT_PAYLOAD_TRANSPORT_HEADER: return "transport";
+    case NFT_PAYLOAD_LL_HEADER:
+      return "link";
+    case NFT_PAYLOAD_NETWORK_HEADER:
+      return "network";
+    case NFT_PAYLOAD_TRANSPORT_HEADER:
+      return "transport";
   }
   return "?";
 }
@@ -48,9 +57,12 @@ const char* PayloadBaseName(uint32_t base) {
 
 const char* FamilyName(Family f) {
   switch (f) {
-    case Family::kInet: return "inet";
-    case Family::kIp: return "ip";
-    case Family::kIp6: return "ip6";
+    case Family::kInet:
+      return "inet";
+    case Family::kIp:
+      return "ip";
+    case Family::kIp6:
+      return "ip6";
   }
   return "?";
 }
@@ -59,11 +71,16 @@ const char* ChainTypeName(ChainType t) { return t == ChainType::kNat ? "nat" : "
 
 const char* HookName(Hook h) {
   switch (h) {
-    case Hook::kPrerouting: return "prerouting";
-    case Hook::kInput: return "input";
-    case Hook::kForward: return "forward";
-    case Hook::kOutput: return "output";
-    case Hook::kPostrouting: return "postrouting";
+    case Hook::kPrerouting:
+      return "prerouting";
+    case Hook::kInput:
+      return "input";
+    case Hook::kForward:
+      return "forward";
+    case Hook::kOutput:
+      return "output";
+    case Hook::kPostrouting:
+      return "postrouting";
   }
   return "?";
 }
@@ -72,38 +89,58 @@ const char* PolicyName(Policy p) { return p == Policy::kDrop ? "drop" : "accept"
 
 const char* VerdictName(VerdictCode c) {
   switch (c) {
-    case VerdictCode::kAccept: return "accept";
-    case VerdictCode::kDrop: return "drop";
-    case VerdictCode::kJump: return "jump";
-    case VerdictCode::kGoto: return "goto";
-    case VerdictCode::kReturn: return "return";
-    case VerdictCode::kContinue: return "continue";
+    case VerdictCode::kAccept:
+      return "accept";
+    case VerdictCode::kDrop:
+      return "drop";
+    case VerdictCode::kJump:
+      return "jump";
+    case VerdictCode::kGoto:
+      return "goto";
+    case VerdictCode::kReturn:
+      return "return";
+    case VerdictCode::kContinue:
+      return "continue";
   }
   return "?";
 }
 
 uint32_t DataTypeLen(DataType t) {
   switch (t) {
-    case DataType::kVerdict: return 0;
-    case DataType::kIpv4Addr: return 4;
-    case DataType::kIpv6Addr: return 16;
-    case DataType::kInetProto: return 1;
-    case DataType::kInetService: return 2;
-    case DataType::kMark: return 4;
-    case DataType::kIfname: return 16;
+    case DataType::kVerdict:
+      return 0;
+    case DataType::kIpv4Addr:
+      return 4;
+    case DataType::kIpv6Addr:
+      return 16;
+    case DataType::kInetProto:
+      return 1;
+    case DataType::kInetService:
+      return 2;
+    case DataType::kMark:
+      return 4;
+    case DataType::kIfname:
+      return 16;
   }
   return 0;
 }
 
 const char* DataTypeName(DataType t) {
   switch (t) {
-    case DataType::kVerdict: return "verdict";
-    case DataType::kIpv4Addr: return "ipv4_addr";
-    case DataType::kIpv6Addr: return "ipv6_addr";
-    case DataType::kInetProto: return "inet_proto";
-    case DataType::kInetService: return "inet_service";
-    case DataType::kMark: return "mark";
-    case DataType::kIfname: return "ifname";
+    case DataType::kVerdict:
+      return "verdict";
+    case DataType::kIpv4Addr:
+      return "ipv4_addr";
+    case DataType::kIpv6Addr:
+      return "ipv6_addr";
+    case DataType::kInetProto:
+      return "inet_proto";
+    case DataType::kInetService:
+      return "inet_service";
+    case DataType::kMark:
+      return "mark";
+    case DataType::kIfname:
+      return "ifname";
   }
   return "?";
 }
@@ -171,7 +208,8 @@ std::string ToString(const Expr& e) {
             return s + " ]";
           },
           [](const Masq& m) {
-            return m.flags ? fmt::format("[ masq flags 0x{:x} ]", m.flags) : std::string("[ masq ]");
+            return m.flags ? fmt::format("[ masq flags 0x{:x} ]", m.flags)
+                           : std::string("[ masq ]");
           },
           [](const Reject& r) { return fmt::format("[ reject type {} code {} ]", r.type, r.code); },
           [](const Unsupported& u) { return fmt::format("[ unsupported {} ]", u.what); },

@@ -1,5 +1,6 @@
 #include "qnet/nft/transaction.h"
 
+#include <fmt/format.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <poll.h>
@@ -11,8 +12,6 @@
 #include <cstring>
 #include <optional>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "nl_io.h"
 

@@ -129,7 +129,7 @@ TEST_F(BasicChain, DownNetvm_IsRefusedWithoutRecursive) {
 TEST_F(BasicChain, NoRootNamespaceChange) {
   // The lab and the qubes live only in their namespaces: the host's links
   // carry no qnet name.
-  auto r = Run({"ip", "-o", "link", "show"});
+  auto r = RunCmd({"ip", "-o", "link", "show"});
   EXPECT_EQ(r.out.find("vif"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("uplink0"), std::string::npos) << r.out;
 }

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -15,7 +16,7 @@
 namespace qnet::testing {
 namespace fs = std::filesystem;
 
-CmdResult Run(const std::vector<std::string>& argv, int timeout_s,
+CmdResult RunCmd(const std::vector<std::string>& argv, int timeout_s,
               const std::vector<std::string>& extra_env) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
@@ -85,7 +86,7 @@ TestInstance::~TestInstance() { Qnet({"down", "--all"}); }
 CmdResult TestInstance::Qnet(std::vector<std::string> args, int timeout_s,
                              const std::vector<std::string>& extra_env) const {
   args.insert(args.begin(), {Bin("qnet"), "--instance", name_});
-  return Run(args, timeout_s, extra_env);
+  return RunCmd(args, timeout_s, extra_env);
 }
 
 CmdResult TestInstance::Exec(const std::string& qube, std::vector<std::string> argv, bool root,
@@ -101,7 +102,7 @@ CmdResult TestInstance::Exec(const std::string& qube, std::vector<std::string> a
 CmdResult TestInstance::InNetns(const std::string& ns, std::vector<std::string> argv,
                                 int timeout_s) const {
   argv.insert(argv.begin(), {"ip", "netns", "exec", netns(ns)});
-  return Run(argv, timeout_s);
+  return RunCmd(argv, timeout_s);
 }
 
 std::vector<std::string> Leftovers(const std::string& instance) {

@@ -2,6 +2,9 @@
 // other commands, owns a test instance and tears it down on every exit.
 #pragma once
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <string>
 #include <vector>
 
@@ -14,7 +17,7 @@ struct CmdResult {
 };
 
 // Runs argv (stdin /dev/null), waiting at most timeout_s seconds (then SIGKILL).
-CmdResult Run(const std::vector<std::string>& argv, int timeout_s = 60,
+CmdResult RunCmd(const std::vector<std::string>& argv, int timeout_s = 60,
               const std::vector<std::string>& extra_env = {});
 
 // Paths of the built programs (bin dir next to the test binaries).

@@ -84,7 +84,7 @@ TEST_F(Lifecycle, HeldLockdown_LinksStayDownAndNothingLeavesTheQube) {
   });
   // Wait for work's namespace to exist, then look while its agent is held.
   const std::string pin = "/run/netns/" + inst_->netns("work");
-  for (int i = 0; i < 200 && ::access(pin.c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 1000 && ::access(pin.c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(10ms);
   ASSERT_EQ(::access(pin.c_str(), F_OK), 0);
   std::this_thread::sleep_for(1s);
   auto links = inst_->InNetns("work", {"ip", "-o", "link", "show"});

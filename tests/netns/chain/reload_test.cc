@@ -1,7 +1,7 @@
 // Contract 4, reload under fire: a hop's rules reload hundreds of times
 // while a sender blasts packets that hop must drop (work -> personal, vif
 // to vif); a capture beyond it must count 0. A positive control reloads the
-// unsafe way (delete and re-add the table) and must see leaks.
+// unsafe way (delete the table, then re-add it) and must see leaks.
 #include <unistd.h>
 
 #include <future>

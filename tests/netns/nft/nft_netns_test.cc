@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -19,8 +20,6 @@
 #include <optional>
 #include <ostream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "qnet/base/fd.h"
 #include "qnet/base/process.h"
@@ -175,12 +174,12 @@ TEST_F(NftNetns, ReplaceChain200Times_LeavesOneCopyAndBaseChainsUntouched) {
         {"firewall-forward",
          {Rule{"", Concat(CtStateIn(kCtEstablished | kCtRelated), Accept())},
           Rule{"", Concat(IifNamePrefix("vif"), OifNamePrefix("vif"), Drop())},
-          Rule{"", Concat(Ip4SaddrIn("clients", true), Drop())},
-          Rule{"", VmapIp4Saddr("fw-v4")}}},
+          Rule{"", Concat(Ip4SaddrIn("clients", true), Drop())}, Rule{"", VmapIp4Saddr("fw-v4")}}},
     };
     sets = {SetContents{clients, {{.key = AddrKey(client)}}},
-            SetContents{fw_map,
-                        {{.key = AddrKey(client), .verdict = Verdict{VerdictCode::kJump, "fw-client"}}}}};
+            SetContents{
+                fw_map,
+                {{.key = AddrKey(client), .verdict = Verdict{VerdictCode::kJump, "fw-client"}}}}};
     Status s = Commit(*sock_, ReplaceChainsBatch(chains, sets));
     ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.error().message();
   }
@@ -253,7 +252,8 @@ TEST_F(NftNetns, Sets_ReadBackEqualToWhatWasWritten) {
       {dnat, {{.key = PortKey(53), .data = Bytes{10, 139, 1, 1}}}},
   };
   CommitOk(ReplaceChainsBatch(
-      {{"netvm-input", {Rule{"", Concat(Ip4SaddrIn("nets"), Accept())}, Rule{"", VmapIp4Saddr("vmap")}}}},
+      {{"netvm-input",
+        {Rule{"", Concat(Ip4SaddrIn("nets"), Accept())}, Rule{"", VmapIp4Saddr("vmap")}}}},
       sets));
   const TableState st = Read();
   for (const SetContents& sc : sets) {
@@ -273,8 +273,7 @@ TEST_F(NftNetns, InstallCapabilitiesAgain_KeepsCapabilityChainContents) {
   const TableState after = Read();
   EXPECT_EQ(Handles(*after.FindChain("vpn-output")), Handles(*before.FindChain("vpn-output")));
   EXPECT_EQ(after.FindChain("input")->handle, before.FindChain("input")->handle);
-  EXPECT_EQ(RulesOnly(*after.FindChain("output")),
-            BaseChainRules(BaseChains()[2], {"vpn", "app"}));
+  EXPECT_EQ(RulesOnly(*after.FindChain("output")), BaseChainRules(BaseChains()[2], {"vpn", "app"}));
 }
 
 TEST_F(NftNetns, BadRule_FailsNamingTheMessageAndChangesNothing) {
@@ -290,7 +289,8 @@ TEST_F(NftNetns, BadRule_FailsNamingTheMessageAndChangesNothing) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), Errc::kNetlink);
   EXPECT_EQ(s.error().sys_errno(), ENOENT);
-  EXPECT_EQ(s.error().message(), "nft: NEWRULE seq 6 (chain netvm-input): No such file or directory");
+  EXPECT_EQ(s.error().message(),
+            "nft: NEWRULE seq 6 (chain netvm-input): No such file or directory");
 
   ExpectSameTable(Read(), before);
   // The socket is clean for the next transaction.

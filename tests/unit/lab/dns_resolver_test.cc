@@ -111,8 +111,8 @@ TEST(DnsResolver, OpcodesOtherThanQueryAreRefused) {
 }
 
 TEST(DnsResolver, NoReplyToResponsesOrFragments) {
-  EXPECT_TRUE(AnswerMessage(MakeQuery(1, "web.lab", kTypeA, 0x8000), LabRecords(), 512)
-                  .reply.empty());
+  EXPECT_TRUE(
+      AnswerMessage(MakeQuery(1, "web.lab", kTypeA, 0x8000), LabRecords(), 512).reply.empty());
   std::vector<uint8_t> fragment = {1, 2, 3};
   EXPECT_TRUE(AnswerMessage(fragment, LabRecords(), 512).reply.empty());
 }

@@ -12,15 +12,25 @@ namespace qnet::lab::testing {
 // A query with one question; flags default to RD.
 inline std::vector<uint8_t> MakeQuery(uint16_t id, const std::string& name, uint16_t qtype,
                                       uint16_t flags = 0x0100, uint16_t qclass = kClassIn) {
-  std::vector<uint8_t> q = {static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id),
-                            static_cast<uint8_t>(flags >> 8), static_cast<uint8_t>(flags),
-                            0, 1, 0, 0, 0, 0, 0, 0};
+  std::vector<uint8_t> q = {static_cast<uint8_t>(id >> 8),
+                            static_cast<uint8_t>(id),
+                            static_cast<uint8_t>(flags >> 8),
+                            static_cast<uint8_t>(flags),
+                            0,
+                            1,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0};
   size_t start = 0;
   while (start < name.size()) {
     size_t dot = name.find('.', start);
     if (dot == std::string::npos) dot = name.size();
     q.push_back(static_cast<uint8_t>(dot - start));
-    q.insert(q.end(), name.begin() + static_cast<long>(start), name.begin() + static_cast<long>(dot));
+    q.insert(q.end(), name.begin() + static_cast<long>(start),
+             name.begin() + static_cast<long>(dot));
     start = dot + 1;
   }
   q.push_back(0);

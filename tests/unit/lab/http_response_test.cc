@@ -30,7 +30,8 @@ TEST(HttpResponse, ReplyForRequest_HeadGetsHeadersOnly) {
 }
 
 TEST(HttpResponse, ReplyForRequest_MalformedRequestLineIs400) {
-  for (const char* head : {"\r\n\r\n", "GET /\r\n\r\n", "GET / FTP/1\r\n\r\n", "G\x01T / HTTP/1.1\r\n\r\n"}) {
+  for (const char* head :
+       {"\r\n\r\n", "GET /\r\n\r\n", "GET / FTP/1\r\n\r\n", "G\x01T / HTTP/1.1\r\n\r\n"}) {
     EXPECT_TRUE(ReplyForRequest(head, "10.0.0.1").starts_with("HTTP/1.1 400 Bad Request\r\n"))
         << head;
   }

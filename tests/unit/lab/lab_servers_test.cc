@@ -2,6 +2,7 @@
 // to it with plain sockets, as qnet's own tests and curl/dig would.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,8 +16,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "dns_test_util.h"
 #include "qnet/base/fd.h"
@@ -76,7 +75,8 @@ uint16_t FreePort() {
     if (::bind(udp.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) continue;
     ::getsockname(udp.get(), reinterpret_cast<sockaddr*>(&sa), &len);
     UniqueFd tcp = Socket(SOCK_STREAM);
-    if (::bind(tcp.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) return ntohs(sa.sin_port);
+    if (::bind(tcp.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0)
+      return ntohs(sa.sin_port);
   }
   return 0;
 }
@@ -300,9 +300,8 @@ class LabWebTest : public ::testing::Test {
     ASSERT_NE(http_port_, 0);
     ASSERT_NE(echo_port_, 0);
     ASSERT_NE(http_port_, echo_port_);
-    ASSERT_TRUE(lab_.Start({"web", "--bind", "127.0.0.1", "--http-port",
-                            std::to_string(http_port_), "--echo-port",
-                            std::to_string(echo_port_)}));
+    ASSERT_TRUE(lab_.Start({"web", "--bind", "127.0.0.1", "--http-port", std::to_string(http_port_),
+                            "--echo-port", std::to_string(echo_port_)}));
   }
 
   uint16_t http_port_ = 0;

@@ -1,10 +1,11 @@
 // The qube's base table: lockdown, capability install, chain replacement.
 
-#include <algorithm>
+#include "qnet/nft/base_table.h"
 
 #include <gtest/gtest.h>
 
-#include "qnet/nft/base_table.h"
+#include <algorithm>
+
 #include "qnet/nft/match.h"
 #include "test_util.h"
 
@@ -43,7 +44,8 @@ TEST(BaseTable, BaseChainsHaveTheirHooksPrioritiesAndPolicies) {
   EXPECT_EQ(ToString(chains[0]), "chain input { type filter hook input priority 0; policy drop; }");
   EXPECT_EQ(ToString(chains[1]),
             "chain forward { type filter hook forward priority 0; policy drop; }");
-  EXPECT_EQ(ToString(chains[2]), "chain output { type filter hook output priority 0; policy drop; }");
+  EXPECT_EQ(ToString(chains[2]),
+            "chain output { type filter hook output priority 0; policy drop; }");
   EXPECT_EQ(ToString(chains[3]),
             "chain prerouting { type nat hook prerouting priority -100; policy accept; }");
   EXPECT_EQ(ToString(chains[4]),
@@ -117,16 +119,15 @@ TEST(BaseTable, InstallCapabilitiesCreatesChainsAndRefillsBaseChainsInOrder) {
     EXPECT_NE(op.kind, Op::Kind::kDelChain);
     EXPECT_NE(op.kind, Op::Kind::kDelTable);
   }
-  EXPECT_EQ(RulesOf(b, "input"),
-            (std::vector<Rule>{kInputLo, Nd("input", 135), Nd("input", 136),
-                               J("input", "netvm-input"), J("input", "firewall-input"),
-                               FinalDrop("input")}));
+  EXPECT_EQ(
+      RulesOf(b, "input"),
+      (std::vector<Rule>{kInputLo, Nd("input", 135), Nd("input", 136), J("input", "netvm-input"),
+                         J("input", "firewall-input"), FinalDrop("input")}));
   EXPECT_EQ(RulesOf(b, "forward"),
             (std::vector<Rule>{J("forward", "netvm-forward"), J("forward", "firewall-forward"),
                                FinalDrop("forward")}));
-  EXPECT_EQ(RulesOf(b, "prerouting"),
-            (std::vector<Rule>{J("prerouting", "netvm-prerouting"),
-                               J("prerouting", "firewall-prerouting")}));
+  EXPECT_EQ(RulesOf(b, "prerouting"), (std::vector<Rule>{J("prerouting", "netvm-prerouting"),
+                                                         J("prerouting", "firewall-prerouting")}));
   EXPECT_EQ(RulesOf(b, "postrouting"),
             (std::vector<Rule>{J("postrouting", "netvm-postrouting"),
                                J("postrouting", "firewall-postrouting")}));

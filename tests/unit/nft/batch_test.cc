@@ -1,14 +1,13 @@
 // Batch framing, descriptions, validation, set/chain/counter encoding and
 // encoding speed.
 
+#include <gtest/gtest.h>
 #include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "qnet/nft/match.h"
 #include "qnet/nft/readback.h"
@@ -200,15 +199,17 @@ TEST(BatchSets, IntervalElementsBecomeStartAndEndAndMergeBack) {
 
 TEST(BatchSets, VerdictMapAndConcatRangeElementsRoundTrip) {
   Set vmap{.name = "fw-v4", .key = {DataType::kIpv4Addr}, .data = DataType::kVerdict};
-  std::vector<SetElement> v = {{.key = {10, 137, 0, 12}, .verdict = Verdict{VerdictCode::kJump, "fw-a"}},
-                               {.key = {10, 137, 0, 13}, .verdict = Verdict{VerdictCode::kDrop, ""}}};
-  Set cr{.name = "cr", .key = {DataType::kIpv4Addr, DataType::kInetService}, .interval = true,
+  std::vector<SetElement> v = {
+      {.key = {10, 137, 0, 12}, .verdict = Verdict{VerdictCode::kJump, "fw-a"}},
+      {.key = {10, 137, 0, 13}, .verdict = Verdict{VerdictCode::kDrop, ""}}};
+  Set cr{.name = "cr",
+         .key = {DataType::kIpv4Addr, DataType::kInetService},
+         .interval = true,
          .timeout = true};
-  std::vector<SetElement> c = {
-      {.key = ConcatKey({Bytes{10, 0, 0, 0}, PortKey(53)}),
-       .key_end = ConcatKey({Bytes{10, 255, 255, 255}, PortKey(53)}),
-       .timeout = std::chrono::milliseconds(5000)},
-      {.key = ConcatKey({Bytes{10, 1, 1, 1}, PortKey(80)})}};
+  std::vector<SetElement> c = {{.key = ConcatKey({Bytes{10, 0, 0, 0}, PortKey(53)}),
+                                .key_end = ConcatKey({Bytes{10, 255, 255, 255}, PortKey(53)}),
+                                .timeout = std::chrono::milliseconds(5000)},
+                               {.key = ConcatKey({Bytes{10, 1, 1, 1}, PortKey(80)})}};
   for (auto [set, els] : {std::pair{vmap, v}, std::pair{cr, c}}) {
     Batch b;
     b.AddElements(kTable, set, els);
@@ -223,8 +224,7 @@ TEST(BatchSets, VerdictMapAndConcatRangeElementsRoundTrip) {
 TEST(BatchSets, ManyElementsAreSplitIntoSeveralMessages) {
   Set s{.name = "many", .key = {DataType::kIpv4Addr}};
   std::vector<SetElement> els;
-  for (uint32_t i = 0; i < 300; ++i)
-    els.push_back({.key = AddrKey(IpAddr::V4(0x0a000000 + i))});
+  for (uint32_t i = 0; i < 300; ++i) els.push_back({.key = AddrKey(IpAddr::V4(0x0a000000 + i))});
   Batch b;
   b.AddElements(kTable, s, els);
   ASSERT_EQ(b.size(), 3u);

@@ -2,16 +2,14 @@
 // Expr and compare (libnftnl's own tests do the same). The golden strings
 // are what `nft --debug=netlink` printed for the same rules on this machine.
 
-#include <cstdio>
-
+#include <gtest/gtest.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "qnet/nft/match.h"
 #include "qnet/nft/readback.h"
@@ -76,21 +74,20 @@ INSTANTIATE_TEST_SUITE_P(
         Expr{Cmp{NFT_CMP_GTE, NFT_REG_1, {0x03, 0xe8}}},
         Expr{Bitwise{NFT_REG_1, NFT_REG_1, 4, {0xff, 0xf0, 0, 0}, {0, 0, 0, 0}}},
         Expr{Range{NFT_RANGE_EQ, NFT_REG_1, {0x03, 0xe8}, {0x07, 0xd0}}},
-        Expr{Range{NFT_RANGE_NEQ, NFT_REG_1, {1}, {9}}},
-        Expr{Verdict{VerdictCode::kAccept, ""}}, Expr{Verdict{VerdictCode::kDrop, ""}},
-        Expr{Verdict{VerdictCode::kJump, "fw-10-137-0-12"}},
+        Expr{Range{NFT_RANGE_NEQ, NFT_REG_1, {1}, {9}}}, Expr{Verdict{VerdictCode::kAccept, ""}},
+        Expr{Verdict{VerdictCode::kDrop, ""}}, Expr{Verdict{VerdictCode::kJump, "fw-10-137-0-12"}},
         Expr{Verdict{VerdictCode::kGoto, "other"}}, Expr{Verdict{VerdictCode::kReturn, ""}},
-        Expr{Verdict{VerdictCode::kContinue, ""}},
-        Expr{ImmediateData{NFT_REG_1, {10, 0, 0, 1}}}, Expr{Counter{}},
-        Expr{ObjRef{"drop-input"}}, Expr{Lookup{"allowed", NFT_REG_1, std::nullopt, false}},
+        Expr{Verdict{VerdictCode::kContinue, ""}}, Expr{ImmediateData{NFT_REG_1, {10, 0, 0, 1}}},
+        Expr{Counter{}}, Expr{ObjRef{"drop-input"}},
+        Expr{Lookup{"allowed", NFT_REG_1, std::nullopt, false}},
         Expr{Lookup{"blocked", NFT_REG_1, std::nullopt, true}},
         Expr{Lookup{"dispatch", NFT_REG_1, uint32_t{NFT_REG_VERDICT}, false}},
         Expr{Ct{NFT_CT_STATE, NFT_REG_1, std::nullopt}},
         Expr{Ct{NFT_CT_DST_IP, NFT_REG_1, uint8_t{0}}},
         Expr{Ct{NFT_CT_SRC_IP6, NFT_REG_1, uint8_t{1}}},
         Expr{Nat{NatType::kDnat, Family::kIp, NFT_REG_1, std::nullopt, 0}},
-        Expr{Nat{NatType::kSnat, Family::kIp6, NFT_REG_1, uint32_t{NFT_REG_2}, 0}},
-        Expr{Masq{}}, Expr{Reject{NFT_REJECT_TCP_RST, 0}},
+        Expr{Nat{NatType::kSnat, Family::kIp6, NFT_REG_1, uint32_t{NFT_REG_2}, 0}}, Expr{Masq{}},
+        Expr{Reject{NFT_REJECT_TCP_RST, 0}},
         Expr{Reject{NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED}},
         Expr{Reject{NFT_REJECT_ICMP_UNREACH, 13}}));
 
@@ -104,18 +101,43 @@ TEST(RuleRoundTrip, WholeRuleWithCommentDecodesEqual) {
 TEST(RuleRoundTrip, EveryBuilderDecodesEqual) {
   const IpAddr v4 = *IpAddr::Parse("10.137.0.12");
   const IpAddr v6 = *IpAddr::Parse("fd09:24ef:4179::a89:c");
-  const std::vector<Exprs> fragments = {
-      IifName("eth0"), OifName("wg0"), OifNamePrefix("vif"), NfProto(NfProtoValue::kV6),
-      Ip4Saddr(v4), Ip4Daddr(v4), Ip4SaddrPrefix(*IpPrefix::Parse("10.137.0.0/16")),
-      Ip4DaddrPrefix(*IpPrefix::Parse("10.0.0.0/12")), Ip6Saddr(v6), Ip6Daddr(v6),
-      Ip6SaddrPrefix(*IpPrefix::Parse("fd09:24ef:4179::/48")),
-      Ip6DaddrPrefix(*IpPrefix::Parse("fd00::/8")), TcpDport(443), UdpDport(53),
-      DportRange(1000, 2000), Sport(123), IcmpType(8), Icmpv6Type(135), Ip6HopLimit(255),
-      CtStateIn(kCtEstablished | kCtRelated), CtStateInvalid(), CtOriginalDaddr4(v4), SkUid(106),
-      Ip4SaddrIn("clients"), Ip6DaddrIn("blocked", true), VmapIp4Saddr("fw-v4"),
-      VmapIp6Saddr("fw-v6"), Dnat4(v4, 5353), Dnat4(v4), Dnat6(v6, 53), Masquerade(),
-      RejectTcpReset(), RejectAdminProhibited(), CountNamed("drop-output"), Return(),
-      Goto("x"), Jump("y")};
+  const std::vector<Exprs> fragments = {IifName("eth0"),
+                                        OifName("wg0"),
+                                        OifNamePrefix("vif"),
+                                        NfProto(NfProtoValue::kV6),
+                                        Ip4Saddr(v4),
+                                        Ip4Daddr(v4),
+                                        Ip4SaddrPrefix(*IpPrefix::Parse("10.137.0.0/16")),
+                                        Ip4DaddrPrefix(*IpPrefix::Parse("10.0.0.0/12")),
+                                        Ip6Saddr(v6),
+                                        Ip6Daddr(v6),
+                                        Ip6SaddrPrefix(*IpPrefix::Parse("fd09:24ef:4179::/48")),
+                                        Ip6DaddrPrefix(*IpPrefix::Parse("fd00::/8")),
+                                        TcpDport(443),
+                                        UdpDport(53),
+                                        DportRange(1000, 2000),
+                                        Sport(123),
+                                        IcmpType(8),
+                                        Icmpv6Type(135),
+                                        Ip6HopLimit(255),
+                                        CtStateIn(kCtEstablished | kCtRelated),
+                                        CtStateInvalid(),
+                                        CtOriginalDaddr4(v4),
+                                        SkUid(106),
+                                        Ip4SaddrIn("clients"),
+                                        Ip6DaddrIn("blocked", true),
+                                        VmapIp4Saddr("fw-v4"),
+                                        VmapIp6Saddr("fw-v6"),
+                                        Dnat4(v4, 5353),
+                                        Dnat4(v4),
+                                        Dnat6(v6, 53),
+                                        Masquerade(),
+                                        RejectTcpReset(),
+                                        RejectAdminProhibited(),
+                                        CountNamed("drop-output"),
+                                        Return(),
+                                        Goto("x"),
+                                        Jump("y")};
   for (const Exprs& f : fragments) {
     Rule rule{"c", f, std::nullopt};
     EXPECT_EQ(RoundTrip(rule), rule) << ToString(rule);
@@ -139,10 +161,9 @@ TEST(RuleGolden, IfnameUdpDportMatchesNftDebugOutput) {
 TEST(RuleGolden, PrefixCtStateObjrefMatchNftDebugOutput) {
   // nft -d netlink add rule inet t c iifname "vif*" ip saddr 10.0.0.0/12
   //   ct state established,related counter name x accept
-  EXPECT_EQ(LibnftnlText(Rule{"c", Concat(IifNamePrefix("vif"),
-                                          Ip4SaddrPrefix(*IpPrefix::Parse("10.0.0.0/12")),
-                                          CtStateIn(kCtEstablished | kCtRelated),
-                                          CountNamed("x"), Accept())}),
+  EXPECT_EQ(LibnftnlText(Rule{
+                "c", Concat(IifNamePrefix("vif"), Ip4SaddrPrefix(*IpPrefix::Parse("10.0.0.0/12")),
+                            CtStateIn(kCtEstablished | kCtRelated), CountNamed("x"), Accept())}),
             (std::vector<std::string>{
                 "meta load iifname => reg 1",
                 "cmp eq reg 1 0x00666976",
@@ -162,14 +183,14 @@ TEST(RuleGolden, PrefixCtStateObjrefMatchNftDebugOutput) {
 TEST(RuleGolden, NdSkuidDnatVmapRejectMatchNftDebugOutput) {
   const IpAddr dns = *IpAddr::Parse("10.0.0.1");
   EXPECT_EQ(LibnftnlText(Rule{"c", Concat(Ip6HopLimit(255), Icmpv6Type(135), Accept())}),
-            (std::vector<std::string>{
-                "meta load nfproto => reg 1", "cmp eq reg 1 0x0000000a",
-                "payload load 1b @ network header + 7 => reg 1", "cmp eq reg 1 0x000000ff",
-                "meta load l4proto => reg 1", "cmp eq reg 1 0x0000003a",
-                "payload load 1b @ transport header + 0 => reg 1", "cmp eq reg 1 0x00000087",
-                "immediate reg 0 accept"}));
-  EXPECT_EQ(LibnftnlText(Rule{"c", Concat(SkUid(100), CtOriginalDaddr4(*IpAddr::Parse("10.1.1.1")),
-                                          Drop())}),
+            (std::vector<std::string>{"meta load nfproto => reg 1", "cmp eq reg 1 0x0000000a",
+                                      "payload load 1b @ network header + 7 => reg 1",
+                                      "cmp eq reg 1 0x000000ff", "meta load l4proto => reg 1",
+                                      "cmp eq reg 1 0x0000003a",
+                                      "payload load 1b @ transport header + 0 => reg 1",
+                                      "cmp eq reg 1 0x00000087", "immediate reg 0 accept"}));
+  EXPECT_EQ(LibnftnlText(Rule{
+                "c", Concat(SkUid(100), CtOriginalDaddr4(*IpAddr::Parse("10.1.1.1")), Drop())}),
             (std::vector<std::string>{"meta load skuid => reg 1", "cmp eq reg 1 0x00000064",
                                       "ct load dst_ip => reg 1 , dir original",
                                       "cmp eq reg 1 0x0101010a", "immediate reg 0 drop"}));

@@ -1,16 +1,17 @@
 // Builders: exact fragments and refusal of bad input.
 
+#include "qnet/nft/match.h"
+
 #include <gtest/gtest.h>
 
-#include "qnet/nft/match.h"
 #include "test_util.h"
 
 namespace qnet::nft {
 namespace {
 
 TEST(Match, IifNamePrefixComparesOnlyThePrefixBytes) {
-  EXPECT_EQ(IifNamePrefix("vif"),
-            (Exprs{Meta{NFT_META_IIFNAME, NFT_REG_1}, Cmp{NFT_CMP_EQ, NFT_REG_1, {'v', 'i', 'f'}}}));
+  EXPECT_EQ(IifNamePrefix("vif"), (Exprs{Meta{NFT_META_IIFNAME, NFT_REG_1},
+                                         Cmp{NFT_CMP_EQ, NFT_REG_1, {'v', 'i', 'f'}}}));
 }
 
 TEST(Match, ExactNameComparesTheZeroPaddedBuffer) {

@@ -37,7 +37,9 @@
 //    equalities (exact, byte order free; the nft values have no byteorder
 //    expression for a `cmp lt`). The expiry is rounded to 2^29 ns
 //    (0.54 s) toward the safe side: an accept ends early, a drop late.
-//    A rule already expired at `now` is left out.
+//    An accept's tests that could only match before `now` are left out
+//    (a clock set back then closes); a drop keeps them all. A rule already
+//    expired at `now` is left out.
 //  - A hostname that did not resolve: in an accept rule the rule matches
 //    nothing (its sets are empty) and the rest stays in force; in a drop
 //    rule every rule from it on is replaced by the final drop. Both are

@@ -62,13 +62,13 @@ Exprs Ip6Saddr(const IpAddr& a);
 Exprs Ip6Daddr(const IpAddr& a);
 Exprs Ip6SaddrPrefix(const IpPrefix& p);
 Exprs Ip6DaddrPrefix(const IpPrefix& p);
-Exprs Dport(uint16_t port);                   // th dport (after L4Proto tcp/udp)
-Exprs DportRange(uint16_t lo, uint16_t hi);   // th dport lo-hi, inclusive
+Exprs Dport(uint16_t port);                  // th dport (after L4Proto tcp/udp)
+Exprs DportRange(uint16_t lo, uint16_t hi);  // th dport lo-hi, inclusive
 Exprs Sport(uint16_t port);
-Exprs TcpDport(uint16_t port);  // L4Proto(kTcp) + Dport
-Exprs UdpDport(uint16_t port);  // L4Proto(kUdp) + Dport
-Exprs IcmpType(uint8_t type);    // meta l4proto icmp icmp type t
-Exprs Icmpv6Type(uint8_t type);  // meta l4proto icmpv6 icmpv6 type t
+Exprs TcpDport(uint16_t port);    // L4Proto(kTcp) + Dport
+Exprs UdpDport(uint16_t port);    // L4Proto(kUdp) + Dport
+Exprs IcmpType(uint8_t type);     // meta l4proto icmp icmp type t
+Exprs Icmpv6Type(uint8_t type);   // meta l4proto icmpv6 icmpv6 type t
 Exprs Ip6HopLimit(uint8_t hops);  // meta nfproto ipv6 ip6 hoplimit n
 Exprs CtStateIn(uint32_t bits);   // ct state & bits != 0 (CtStateBit values)
 Exprs CtStateInvalid();
@@ -89,7 +89,7 @@ Exprs Drop();
 Exprs Jump(std::string_view chain);
 Exprs Goto(std::string_view chain);
 Exprs Return();
-Exprs Count();                          // anonymous counter
+Exprs Count();                            // anonymous counter
 Exprs CountNamed(std::string_view name);  // counter name "name" (objref)
 Exprs Masquerade();
 Exprs Dnat4(const IpAddr& to, std::optional<uint16_t> port = std::nullopt);
@@ -98,8 +98,8 @@ Exprs RejectTcpReset();         // reject with tcp reset (after L4Proto(kTcp))
 Exprs RejectAdminProhibited();  // reject with icmpx admin-prohibited
 
 // ---- Set element keys (byte layout the matching rule loads) ----
-Bytes AddrKey(const IpAddr& a);         // 4 or 16 bytes, network order
-Bytes PortKey(uint16_t port);           // 2 bytes, network order
+Bytes AddrKey(const IpAddr& a);          // 4 or 16 bytes, network order
+Bytes PortKey(uint16_t port);            // 2 bytes, network order
 Bytes IfnameKey(std::string_view name);  // 16 bytes, zero padded (truncated at 15)
 // A concatenation key: each field padded to a multiple of 4 bytes.
 Bytes ConcatKey(const std::vector<Bytes>& fields);

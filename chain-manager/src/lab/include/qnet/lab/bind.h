@@ -3,14 +3,13 @@
 // back as qnet::Error; no Boost exception escapes.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <vector>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "qnet/base/result.h"
 

@@ -112,8 +112,7 @@ std::vector<uint8_t> EncodeName(const DnsName& name);
 
 // Encodes a response (QR=1, RA=0, names uncompressed). When the result would
 // exceed max_size, the answers are dropped and TC is set instead.
-std::vector<uint8_t> BuildResponse(const DnsResponse& response,
-                                   size_t max_size = 65535);
+std::vector<uint8_t> BuildResponse(const DnsResponse& response, size_t max_size = 65535);
 
 // Mnemonic for a query type ("A", "AAAA", "CNAME", ...) or "TYPE<n>".
 std::string TypeName(uint16_t qtype);

@@ -29,7 +29,6 @@ struct DnsExchange {
 // responses (QR set); REFUSED for opcodes other than QUERY; FORMERR for a
 // malformed query; otherwise Resolve. A reply longer than max_reply is cut to
 // the question with TC set.
-DnsExchange AnswerMessage(std::span<const uint8_t> msg, const RecordSet& records,
-                          size_t max_reply);
+DnsExchange AnswerMessage(std::span<const uint8_t> msg, const RecordSet& records, size_t max_reply);
 
 }  // namespace qnet::lab

@@ -46,9 +46,8 @@ class DnsServer : public LabService {
 
   // Logs one message from source over proto ("udp"/"tcp") and returns the
   // reply (empty: none). Used by the socket handlers.
-  std::vector<uint8_t> HandleMessage(std::span<const uint8_t> msg,
-                                     const asio::ip::address& source, std::string_view proto,
-                                     size_t max_reply);
+  std::vector<uint8_t> HandleMessage(std::span<const uint8_t> msg, const asio::ip::address& source,
+                                     std::string_view proto, size_t max_reply);
 
  private:
   struct FileStamp {

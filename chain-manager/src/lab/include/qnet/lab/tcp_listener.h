@@ -4,11 +4,10 @@
 // Single-threaded; the budget must outlive the listener.
 #pragma once
 
-#include <functional>
-#include <string>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <string>
 
 #include "qnet/lab/bind.h"
 #include "qnet/lab/connection_budget.h"

@@ -1,18 +1,17 @@
 // Receive loop shared by the lab's UDP servers: for each datagram, asks a
 // callback for the reply and sends it back to the sender (nothing when the
-// callback returns nullopt; an empty reply is sent as an empty datagram). Single-threaded; the socket must be non-blocking, so a
-// full send buffer drops a reply instead of stalling the server.
+// callback returns nullopt; an empty reply is sent as an empty datagram). Single-threaded; the
+// socket must be non-blocking, so a full send buffer drops a reply instead of stalling the server.
 #pragma once
 
 #include <array>
+#include <boost/asio/ip/udp.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <boost/asio/ip/udp.hpp>
 
 #include "qnet/lab/bind.h"
 
