@@ -2,15 +2,14 @@
 
 namespace qnet::vpn {
 
-Status ValidateWireguardKey(const config::Value& value, const config::SourcePos& key_pos) {
+// config prefixes the key's position and path to these messages.
+Status ValidateWireguardKey(const config::Value& value, const config::SourcePos&) {
   if (!value.is_string())
     return Fail(Errc::kInvalidArgument,
-                fmt::format("{}: wireguard: expected a string (\"lab\" or a wg-quick file), got {}",
-                            key_pos.ToString(), config::KindName(value.kind())));
+                fmt::format("expected a string (\"lab\" or a wg-quick file), got {}",
+                            config::KindName(value.kind())));
   if (value.as_string().empty())
-    return Fail(Errc::kInvalidArgument,
-                fmt::format("{}: wireguard: empty (use \"lab\" or a wg-quick file)",
-                            key_pos.ToString()));
+    return Fail(Errc::kInvalidArgument, "empty (use \"lab\" or a wg-quick file)");
   return OkStatus();
 }
 
