@@ -9,20 +9,11 @@
 #include <thread>
 
 #include "qnet/base/process.h"
+#include "qnet/base/unix_socket.h"
 
 namespace qnet::chain {
 namespace {
 
-Result<UniqueFd> Connect(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Fail(ErrnoError("socket", errno));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof addr.sun_path - 1));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return Fail(ErrnoError(fmt::format("connect {}", path), errno));
-  return fd;
-}
 
 Status StartDaemon(const Instance& inst) {
   std::error_code ec;
@@ -40,7 +31,7 @@ Status StartDaemon(const Instance& inst) {
 }  // namespace
 
 Result<qrexec::Channel> ConnectDaemon(const Instance& inst, bool start_if_needed) {
-  auto fd = Connect(inst.socket_path());
+  auto fd = ConnectUnix(inst.socket_path());
   if (fd) return qrexec::Channel(std::move(*fd));
   if (!start_if_needed)
     return Fail(Errc::kUnavailable,
@@ -48,7 +39,7 @@ Result<qrexec::Channel> ConnectDaemon(const Instance& inst, bool start_if_needed
   QNET_TRY(StartDaemon(inst));
   for (int i = 0; i < 500; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    fd = Connect(inst.socket_path());
+    fd = ConnectUnix(inst.socket_path());
     if (fd) return qrexec::Channel(std::move(*fd));
   }
   return Fail(Errc::kUnavailable,

@@ -21,25 +21,12 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "qnet/base/log.h"
+#include "qnet/base/unix_socket.h"
 #include "registry.h"
 
 namespace qnet::chain {
 namespace {
 
-Result<UniqueFd> ListenAdmin(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Fail(ErrnoError("socket", errno));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof addr.sun_path - 1));
-  ::unlink(path.c_str());
-  mode_t old = ::umask(0077);
-  int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::umask(old);
-  if (rc != 0) return Fail(ErrnoError(fmt::format("bind {}", path), errno));
-  if (::listen(fd.get(), 16) != 0) return Fail(ErrnoError("listen", errno));
-  return fd;
-}
 
 bool PeerIsRoot(int fd) {
   ucred cred{};
@@ -139,7 +126,7 @@ int main(int argc, char** argv) {
   ParseHoldHook(opts);
   Daemon daemon(*inst, opts, BuildKeyRegistry());
   if (Status s = daemon.Restore(); !s) spdlog::warn("restore: {}", s.error().message());
-  auto listen_fd = ListenAdmin(inst->socket_path());
+  auto listen_fd = ListenUnix(inst->socket_path(), 0600);
   if (!listen_fd) {
     spdlog::error("{}", listen_fd.error().message());
     return 1;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "qnet/base/process.h"
+#include "qnet/base/unix_socket.h"
 #include "qnet/runtime/namespaces.h"
 
 namespace qnet::chain {
@@ -19,32 +20,7 @@ namespace {
 constexpr int kControlFd = 3;
 constexpr int kListenFd = 4;
 
-Result<UniqueFd> ListenUnix(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Fail(ErrnoError("socket", errno));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    return Fail(Errc::kInvalidArgument, fmt::format("socket path too long: {}", path));
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  ::unlink(path.c_str());
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return Fail(ErrnoError(fmt::format("bind {}", path), errno));
-  ::chmod(path.c_str(), 0600);
-  if (::listen(fd.get(), 4) != 0) return Fail(ErrnoError("listen", errno));
-  return fd;
-}
 
-Result<UniqueFd> ConnectUnix(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Fail(ErrnoError("socket", errno));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof addr.sun_path - 1));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return Fail(ErrnoError(fmt::format("connect {}", path), errno));
-  return fd;
-}
 
 std::string AgentSocket(const Instance& inst, const std::string& name) {
   return inst.agents_dir() + "/" + name + ".sock";

@@ -18,21 +18,13 @@ namespace {
 
 using nlohmann::json;
 
-class BasicChain : public ::testing::Test {
+struct BasicChainTraits {
+  static constexpr const char* kPrefix = "qt-basic";
+  static constexpr const char* kFile = "configs/basic.toml";
+};
+
+class BasicChain : public SharedChainTest<BasicChainTraits> {
  protected:
-  static void SetUpTestSuite() {
-    if (!HaveRoot()) return;
-    inst_ = new TestInstance(fmt::format("qt-basic-{}", ::getpid() % 100000));
-    up_ = inst_->Qnet({"up", SourceDir() + "/configs/basic.toml"});
-  }
-  static void TearDownTestSuite() {
-    delete inst_;
-    inst_ = nullptr;
-  }
-  void SetUp() override {
-    if (!HaveRoot()) GTEST_SKIP() << "needs root (network namespaces, nftables)";
-    ASSERT_EQ(up_.code, 0) << up_.out << up_.err;
-  }
   static json Ls() {
     auto r = inst_->Qnet({"ls", "--json"});
     EXPECT_EQ(r.code, 0) << r.err;
@@ -43,12 +35,7 @@ class BasicChain : public ::testing::Test {
       if (row["name"] == name) return row;
     return json();
   }
-
-  static TestInstance* inst_;
-  static CmdResult up_;
 };
-TestInstance* BasicChain::inst_ = nullptr;
-CmdResult BasicChain::up_;
 
 TEST_F(BasicChain, CurlByAddress_WebServerSeesSysNetUplink) {
   auto r = inst_->Exec("work", {"curl", "-s", "--max-time", "10", "http://203.0.113.10/"});

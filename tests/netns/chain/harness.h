@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -58,4 +60,33 @@ bool HaveRoot();
 namespace qnet::testing {
 // Pids whose command line contains every one of the given words.
 std::vector<int> FindPids(const std::vector<std::string>& words);
+}  // namespace qnet::testing
+
+#include <gtest/gtest.h>
+
+namespace qnet::testing {
+
+// A suite whose tests share one chain (and one lab): Traits gives
+// `static constexpr const char* kPrefix` (the instance name's prefix) and
+// `kFile` (the chain file, relative to the source tree).
+template <typename Traits>
+class SharedChainTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!HaveRoot()) return;
+    inst_ = new TestInstance(fmt::format("{}-{}", Traits::kPrefix, ::getpid() % 100000));
+    up_ = inst_->Qnet({"up", SourceDir() + "/" + Traits::kFile});
+  }
+  static void TearDownTestSuite() {
+    delete inst_;
+    inst_ = nullptr;
+  }
+  void SetUp() override {
+    if (!HaveRoot()) GTEST_SKIP() << "needs root (network namespaces, nftables)";
+    ASSERT_EQ(up_.code, 0) << up_.out << up_.err;
+  }
+  static inline TestInstance* inst_ = nullptr;
+  static inline CmdResult up_;
+};
+
 }  // namespace qnet::testing

@@ -10,26 +10,12 @@
 namespace qnet::testing {
 namespace {
 
-class Isolation : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!HaveRoot()) return;
-    inst_ = new TestInstance(fmt::format("qt-iso-{}", ::getpid() % 100000));
-    up_ = inst_->Qnet({"up", SourceDir() + "/tests/netns/chain/data/two-apps.toml"});
-  }
-  static void TearDownTestSuite() {
-    delete inst_;
-    inst_ = nullptr;
-  }
-  void SetUp() override {
-    if (!HaveRoot()) GTEST_SKIP() << "needs root (network namespaces, nftables)";
-    ASSERT_EQ(up_.code, 0) << up_.out << up_.err;
-  }
-  static TestInstance* inst_;
-  static CmdResult up_;
+struct IsolationTraits {
+  static constexpr const char* kPrefix = "qt-iso";
+  static constexpr const char* kFile = "tests/netns/chain/data/two-apps.toml";
 };
-TestInstance* Isolation::inst_ = nullptr;
-CmdResult Isolation::up_;
+
+class Isolation : public SharedChainTest<IsolationTraits> {};
 
 TEST_F(Isolation, CannotOpenAnotherQubesNetworkNamespace) {
   // Neither the pins nor other qubes' /proc entries are visible, and nsenter

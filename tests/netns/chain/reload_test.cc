@@ -17,22 +17,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class ReloadUnderFire : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!HaveRoot()) return;
-    inst_ = new TestInstance(fmt::format("qt-reload-{}", ::getpid() % 100000));
-    up_ = inst_->Qnet({"up", SourceDir() + "/tests/netns/chain/data/two-apps.toml"});
-  }
-  static void TearDownTestSuite() {
-    delete inst_;
-    inst_ = nullptr;
-  }
-  void SetUp() override {
-    if (!HaveRoot()) GTEST_SKIP() << "needs root (network namespaces, nftables)";
-    ASSERT_EQ(up_.code, 0) << up_.out << up_.err;
-  }
+struct ReloadUnderFireTraits {
+  static constexpr const char* kPrefix = "qt-reload";
+  static constexpr const char* kFile = "tests/netns/chain/data/two-apps.toml";
+};
 
+class ReloadUnderFire : public SharedChainTest<ReloadUnderFireTraits> {
+ protected:
   struct Outcome {
     long sent = -1, captured = -1;
     std::string reload;
@@ -64,12 +55,7 @@ class ReloadUnderFire : public ::testing::Test {
     if (o.captured < 0) o.reload += "\ncapture: " + c.out + c.err;
     return o;
   }
-
-  static TestInstance* inst_;
-  static CmdResult up_;
 };
-TestInstance* ReloadUnderFire::inst_ = nullptr;
-CmdResult ReloadUnderFire::up_;
 
 TEST_F(ReloadUnderFire, FlushAndRefill_LeaksNothing) {
   Outcome o = Fire(/*unsafe=*/false, 300);
