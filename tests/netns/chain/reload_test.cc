@@ -37,9 +37,11 @@ class ReloadUnderFire : public SharedChainTest<ReloadUnderFireTraits> {
     });
     std::this_thread::sleep_for(1s);
     auto blast = std::async(std::launch::async, [] {
-      return inst_->Exec("work", {Bin("qnet-blast"), "--dst", "10.137.0.4", "--port", "9",
-                                  "--udp", "--tcp-syn", "--seconds", "4", "--max-packets",
-                                  "400000"}, false, 30);
+      // From work's network namespace (the qube's own /tmp, where a build
+      // tree may live, is private): the netvm's rules see the same packets.
+      return inst_->InNetns("work", {Bin("qnet-blast"), "--dst", "10.137.0.4", "--port", "9",
+                                     "--udp", "--tcp-syn", "--seconds", "4", "--max-packets",
+                                     "400000"}, 30);
     });
     std::vector<std::string> args = {"test-reload", "sys-firewall", std::to_string(reloads)};
     if (unsafe) args.push_back("--unsafe");
