@@ -322,11 +322,10 @@ TEST_F(RtnlTest, ProxyArp_NetvmAnswersForAddressesItRoutesElsewhere) {
   EXPECT_TRUE(probe("10.99.0.9", 3000)) << "proxy_arp not answered";
 }
 
-// qnet sets up ~100 qubes in seconds: a link's whole setup must take
-// milliseconds. 100 veth pairs into B with addresses, routes and up.
-TEST_F(RtnlTest, Speed_HundredVethPairsConfiguredQuickly) {
+// 100 veth pairs into B with addresses, routes and up: all there, none
+// left in the root namespace (speed is measured in tests/bench, not here).
+TEST_F(RtnlTest, HundredVethPairs_AllConfiguredInTheirNamespaces) {
   constexpr int kPairs = 100;
-  auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kPairs; ++i) {
     std::string a = fmt::format("vif{}.0", i), b = fmt::format("eth{}", i);
     ASSERT_OK(netlink::CreateVeth(A(), {.name = a, .peer_name = b, .peer_netns_fd = b_.fd()}));
@@ -341,12 +340,6 @@ TEST_F(RtnlTest, Speed_HundredVethPairsConfiguredQuickly) {
                    .scope = Scope::kLink}));
     ASSERT_OK(netlink::AddProxyNeighbour(A(), a, Ip("10.98.255.1")));
   }
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
-  RecordProperty("ms_for_100_pairs", static_cast<int>(elapsed.count()));
-  std::printf("100 veth pairs, 7 requests each: %lld ms\n",
-              static_cast<long long>(elapsed.count()));
-  EXPECT_LT(elapsed.count(), 5000);
   EXPECT_EQ(netlink::ListLinks(B())->size(), static_cast<size_t>(kPairs + 1));
 }
 

@@ -78,9 +78,10 @@ TEST(FormatChainFile, EscapesStringsAndKeepsEveryValueShape) {
       {.key = "needs quoting", .value = Value::Boolean(false)},
       {.key = "nested", .value = Value::MakeTable({})},
   };
+  static constexpr char kControlChars[] = "nul \0 bell \a del \x7f";
   Value::Array elements = {
       Value::String("quote \" backslash \\ tab \t newline \n cr \r"),
-      Value::String(std::string("nul \0 bell \a del \x7f", 20)),
+      Value::String(std::string(kControlChars, sizeof kControlChars - 1)),
       Value::String("utf-8: \xc3\xa9\xe2\x82\xac"),
       Value::Integer(INT64_MIN),
       Value::Boolean(true),
