@@ -87,6 +87,20 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
          if (!code) return Err(code.error());
          return ServiceReply{*code, {}, {}};
        }},
+      {"admin.Firewall",
+       [&d](ServiceRequest& r) {
+         auto j = ParseInput(r);
+         if (!j || !(*j)["qube"].is_string() || !(*j)["op"].is_string())
+           return BadInput("admin.Firewall wants {qube, op, rules[], before, json}");
+         FirewallRequest fr{.qube = (*j)["qube"], .op = (*j)["op"], .json = j->value("json", false)};
+         for (const auto& a : j->value("rules", json::array())) {
+           if (!a.is_string()) return BadInput("rules must be strings");
+           fr.rules.push_back(a.get<std::string>());
+         }
+         if (j->contains("before") && (*j)["before"].is_number_unsigned())
+           fr.before = (*j)["before"].get<size_t>();
+         return FromResult(d.Firewall(fr), [](const auto& s) { return s; });
+       }},
       {"admin.TestReload",
        [&d](ServiceRequest& r) {
          auto j = ParseInput(r);

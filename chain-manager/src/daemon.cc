@@ -13,6 +13,8 @@
 #include "qnet/chain/lab.h"
 #include "qnet/config/chain_file.h"
 #include "qnet/config/topology.h"
+#include "qnet/firewall/config_key.h"
+#include "qnet/firewall/rule_parser.h"
 #include "qnet/qrexec/frame.h"
 #include "qnet/qube/label.h"
 #include "qnet/qube/role.h"
@@ -23,6 +25,11 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 constexpr milliseconds kCallTimeout = seconds(30);
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
@@ -65,7 +72,7 @@ Status Daemon::Restore() {
   if (chain_text.empty()) return OkStatus();
   QNET_ASSIGN_OR_RETURN(config::ChainSpec spec,
                         config::ParseChainText(chain_text, j.value("chain_path", ""), registry_));
-  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec));
+  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, UnixNow()));
   for (const auto& q : j.value("qubes", nlohmann::json::array())) {
     std::string name = q.value("name", "");
     auto adopted = QubeProcess::Adopt(inst_, name, q.value("pid", 0),
@@ -105,7 +112,7 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
 }
 
 Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) {
-  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec));
+  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, UnixNow()));
   QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
   if (plan.lab) {
     QNET_ASSIGN_OR_RETURN(lab_, LabRuntime::Start(inst_, opts_.bin_dir + "/qnet-lab", plan.ipv6));
@@ -295,6 +302,139 @@ Result<std::string> Daemon::TestReload(const std::string& qube, int count, bool 
                                            {}, unsafe ? "unsafe" : "safe"));
   if (r.exit_code != 0) return Fail(Errc::kFailedPrecondition, r.stderr_data);
   return r.stdout_data;
+}
+
+// ---- `qnet firewall QUBE ...`: the qube's rule list lives in qnetd's state
+// (the plan's client entry at its netvm, and the chain spec that `save`
+// writes); every change is applied by the netvm's agent before the call
+// returns.
+namespace {
+
+
+// The error names the rule as given and the field (contract 9).
+Result<firewall::Rule> ParseGiven(const std::string& text, int64_t now) {
+  auto r = firewall::ParseRule(text, now);
+  if (!r) return Fail(r.error().Wrap(fmt::format("rule '{}'", text)));
+  return r;
+}
+
+bool AllDigits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// One row per operation: what it does to the list (before anything is sent).
+using EditFn = Status (*)(firewall::RuleList&, const FirewallRequest&, int64_t);
+struct EditRow {
+  const char* op;
+  EditFn edit;  // nullptr: no change (list)
+  bool apply;   // send the list to the agent
+};
+
+Status EditAdd(firewall::RuleList& l, const FirewallRequest& r, int64_t now) {
+  if (r.rules.empty()) return Fail(Errc::kInvalidArgument, "add: give at least one RULE");
+  std::vector<firewall::Rule> parsed;
+  for (const std::string& t : r.rules) {
+    QNET_ASSIGN_OR_RETURN(firewall::Rule rule, ParseGiven(t, now));
+    parsed.push_back(std::move(rule));
+  }
+  firewall::RuleList next = l;
+  std::optional<size_t> before = r.before;
+  for (firewall::Rule& rule : parsed) {
+    QNET_TRY(next.Add(std::move(rule), before));
+    if (before) ++*before;
+  }
+  l = std::move(next);
+  return OkStatus();
+}
+
+Status EditDel(firewall::RuleList& l, const FirewallRequest& r, int64_t now) {
+  if (r.rules.size() != 1) return Fail(Errc::kInvalidArgument, "del: give one rule number or RULE");
+  const std::string& arg = r.rules[0];
+  if (AllDigits(arg)) {
+    if (arg.size() > 9) return Fail(Errc::kNotFound, fmt::format("del: no rule {}", arg));
+    return l.Remove(static_cast<size_t>(std::stoul(arg)));
+  }
+  QNET_ASSIGN_OR_RETURN(firewall::Rule rule, ParseGiven(arg, now));
+  return l.Remove(rule);
+}
+
+Status EditReset(firewall::RuleList& l, const FirewallRequest&, int64_t) {
+  l.Reset();
+  return OkStatus();
+}
+
+constexpr EditRow kEdits[] = {
+    {"list", nullptr, false},
+    {"add", EditAdd, true},
+    {"del", EditDel, true},
+    {"reset", EditReset, true},
+    {"apply", nullptr, true},
+};
+
+std::string ListJson(const firewall::RuleList& list, int64_t now) {
+  nlohmann::json rows = nlohmann::json::array();
+  const firewall::ListRow header = firewall::ListHeader();
+  for (const firewall::ListRow& row : firewall::ListRows(list, now)) {
+    nlohmann::json o;
+    for (size_t i = 0; i < row.size(); ++i) o[header[i]] = row[i];
+    rows.push_back(o);
+  }
+  return nlohmann::json{{"rules", rows}, {"raw", list.Format()}}.dump() + "\n";
+}
+
+}  // namespace
+
+Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
+  const EditRow* row = nullptr;
+  for (const EditRow& e : kEdits)
+    if (req.op == e.op) row = &e;
+  if (!row) return Fail(Errc::kInvalidArgument, fmt::format("firewall: unknown operation '{}'", req.op));
+  std::lock_guard lock(mu_);
+  if (!plan_ || !spec_) return Fail(Errc::kNotFound, "no chain is up");
+  const QubePlan* q = plan_->Find(req.qube);
+  if (!q) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not in the chain", req.qube));
+  if (!q->spec.netvm)
+    return Fail(Errc::kFailedPrecondition,
+                fmt::format("qube '{}' has no netvm: nothing enforces its rules", req.qube));
+  agent::Client* client = nullptr;
+  for (QubePlan& nq : plan_->qubes)
+    if (nq.spec.name == *q->spec.netvm)
+      for (agent::Client& c : nq.agent.clients)
+        if (c.name == req.qube) client = &c;
+  if (!client) return Fail(Errc::kInternal, fmt::format("qube '{}': not planned at its netvm", req.qube));
+  const std::string netvm = *q->spec.netvm;
+  const int64_t now = UnixNow();
+  // Expired rules leave the list (the kernel stopped matching them already).
+  firewall::RuleList next = client->rules;
+  bool expired = next.RemoveExpired(now) > 0;
+  if (row->edit) QNET_TRY(row->edit(next, req, now));
+  if (row->apply || expired) {
+    auto it = qubes_.find(netvm);
+    if (it == qubes_.end())
+      return Fail(Errc::kUnavailable, fmt::format("netvm '{}' of '{}' is not running", netvm, req.qube));
+    QNET_ASSIGN_OR_RETURN(auto r, it->second->Call("qnet.Firewall",
+                                                   agent::ToJson(agent::FirewallUpdate{req.qube, next}),
+                                                   seconds(30)));
+    if (r.exit_code != 0)
+      return Fail(Errc::kFailedPrecondition,
+                  fmt::format("firewall {} (at {}): {}", req.qube, netvm, r.stderr_data));
+    client->rules = next;
+    QNET_TRY(StoreFirewallLocked(req.qube, next));
+  }
+  if (req.op != "list") return fmt::format("firewall {}: {} rules in force\n", req.qube,
+                                           next.Effective().size());
+  return req.json ? ListJson(next, now) : firewall::FormatListTable(next, now);
+}
+
+Status Daemon::StoreFirewallLocked(const std::string& qube, const firewall::RuleList& list) {
+  for (config::QubeSpec& qs : spec_->qubes) {
+    if (qs.name != qube) continue;
+    std::erase_if(qs.extra, [](const config::Value::Member& m) { return m.key == "firewall"; });
+    if (!list.empty())
+      qs.extra.push_back({.key = "firewall", .value = firewall::RuleListToValue(list)});
+  }
+  spec_text_ = config::FormatChainFile(*spec_);
+  return SaveStateLocked();
 }
 
 }  // namespace qnet::chain

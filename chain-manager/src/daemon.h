@@ -8,12 +8,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lab_runtime.h"
 #include "qnet/chain/instance.h"
 #include "qnet/chain/plan.h"
 #include "qnet/config/chain_spec.h"
 #include "qnet/config/key_registry.h"
+#include "qnet/firewall/rule_list.h"
 #include "qube_runtime.h"
 
 namespace qnet::chain {
@@ -24,6 +26,15 @@ struct DaemonOptions {
   // waits before it creates its table.
   std::string hold_qube;
   int hold_seconds = 0;
+};
+
+// `qnet firewall QUBE OP ...` (op: list add del reset apply).
+struct FirewallRequest {
+  std::string qube;
+  std::string op;
+  std::vector<std::string> rules;     // add: rule texts; del: a number or a rule
+  std::optional<size_t> before;       // add --before N
+  bool json = false;                  // list --json
 };
 
 struct QubeRow {
@@ -50,6 +61,10 @@ class Daemon {
   // Runs argv in the qube with the given stdio; returns the exit code.
   Result<int> Exec(const std::string& qube, const std::vector<std::string>& argv, bool root,
                    std::vector<int> stdio);
+  // Edits the qube's rule list (kept until the chain goes down, written by
+  // Save) and has its netvm's agent apply it before returning. A malformed
+  // rule changes nothing; the error names the rule and the field.
+  Result<std::string> Firewall(const FirewallRequest& req);
   Result<std::string> TestReload(const std::string& qube, int count, bool unsafe);
   bool empty();
   // Forgets every running qube without stopping it (qnetd exits, the chain stays).
@@ -58,6 +73,7 @@ class Daemon {
  private:
   Status UpLocked(const config::ChainSpec& spec, const std::string& text);
   Status SaveStateLocked();
+  Status StoreFirewallLocked(const std::string& qube, const firewall::RuleList& list);
   std::shared_ptr<QubeProcess> FindQube(const std::string& name);
   Status RemoveQubeLocked(const std::string& name);
 

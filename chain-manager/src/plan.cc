@@ -2,6 +2,7 @@
 
 #include "qnet/chain/lab.h"
 #include "qnet/config/topology.h"
+#include "qnet/firewall/config_key.h"
 #include "qnet/qube/address.h"
 #include "qnet/qube/role.h"
 
@@ -46,7 +47,7 @@ Result<agent::Uplink> UplinkFor(const Plan& plan, const QubePlan& q) {
 
 }  // namespace
 
-Result<Plan> BuildPlan(const config::ChainSpec& spec) {
+Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
   Plan plan;
   plan.chain_name = spec.name;
   plan.ipv6 = spec.ipv6 == config::Ipv6Mode::kRouted;
@@ -84,6 +85,12 @@ Result<Plan> BuildPlan(const config::ChainSpec& spec) {
       const config::QubeSpec* cs = spec.FindQube(client);
       QNET_ASSIGN_OR_RETURN(std::string vif, qube::VifName(cs->id));
       agent::Client cl{.name = client, .id = cs->id, .vif = vif};
+      // The client's rules are enforced by this, its netvm (as in Qubes).
+      if (const config::Value* fw = cs->FindExtra("firewall")) {
+        auto rules = firewall::RuleListFromValue(*fw, now);
+        if (!rules) return Fail(rules.error().Wrap(fmt::format("qube {}: firewall", client)));
+        cl.rules = std::move(*rules);
+      }
       QNET_ASSIGN_OR_RETURN(cl.addr4, qube::Ipv4ForId(cs->id));
       if (plan.ipv6) {
         QNET_ASSIGN_OR_RETURN(IpAddr a6, qube::Ipv6ForId(cs->id));

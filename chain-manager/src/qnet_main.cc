@@ -24,6 +24,9 @@ struct Args {
   std::vector<std::string> command;
   std::string svg;
   int count = 1;
+  std::string fw_op;  // the firewall subcommand's operation
+  std::vector<std::string> rules;
+  int before = -1;
 };
 
 // Prints a call's output and returns the exit code the CLI should exit with.
@@ -144,6 +147,12 @@ int CmdTestReload(const Instance& inst, const Args& a) {
                     {{"qube", a.qube}, {"count", a.count}, {"unsafe", a.unsafe}});
 }
 
+int CmdFirewall(const Instance& inst, const Args& a) {
+  nlohmann::json in = {{"qube", a.qube}, {"op", a.fw_op}, {"rules", a.rules}, {"json", a.json}};
+  if (a.before >= 0) in["before"] = a.before;
+  return CallDaemon(inst, true, "admin.Firewall", in);
+}
+
 }  // namespace
 }  // namespace qnet::chain
 
@@ -185,6 +194,28 @@ int main(int argc, char** argv) {
   reload->add_option("COUNT", a.count)->required();
   reload->add_flag("--unsafe", a.unsafe, "delete and re-add the table (leaks; positive control)");
   table.emplace_back(reload, CmdTestReload);
+
+  auto* fw = app.add_subcommand("firewall", "a qube's firewall rules (as qvm-firewall)");
+  fw->add_option("QUBE", a.qube)->required();
+  fw->require_subcommand(1);
+  // One row per operation: name, help, whether it takes rules.
+  struct FwRow {
+    const char* name;
+    const char* help;
+    const char* args;  // nullptr: none
+  };
+  for (const FwRow& r : {FwRow{"list", "show the rules with hit counts", nullptr},
+                         FwRow{"add", "add rules (qvm-firewall syntax)", "RULE"},
+                         FwRow{"del", "remove rule number N, or the rule RULE", "N|RULE"},
+                         FwRow{"reset", "back to the default (accept)", nullptr},
+                         FwRow{"apply", "apply the rules again", nullptr}}) {
+    auto* sub = fw->add_subcommand(r.name, r.help);
+    sub->callback([&a, name = std::string(r.name)] { a.fw_op = name; });
+    if (r.args) sub->add_option(r.args, a.rules)->required();
+    if (std::string(r.name) == "list") sub->add_flag("--json", a.json);
+    if (std::string(r.name) == "add") sub->add_option("--before", a.before, "insert before rule N");
+  }
+  table.emplace_back(fw, CmdFirewall);
 
   CLI11_PARSE(app, argc, argv);
   if (::geteuid() != 0) {

@@ -54,17 +54,24 @@ void Agent::LoadSavedConfig() {
   if (c) config_ = std::move(*c);
 }
 
+void Agent::SaveConfig() {
+  if (config_) (void)WriteFileAtomic(kSavedConfig, ToJson(*config_), 0600);
+}
+
 qrexec::ServiceReply Agent::Configure(qrexec::ServiceRequest& req) {
   auto c = AgentConfigFromJson(req.input);
   if (!c) return ErrorReply(c.error());
   if (c->qube != opts_.qube)
     return ErrorReply(Error(Errc::kInvalidArgument,
                             fmt::format("config is for qube '{}', this is '{}'", c->qube, opts_.qube)));
-  // Rules first: a config whose rules fail to apply leaves the lockdown drop.
-  if (Status s = InstallRoleRules(*nf_, *c); !s) return ErrorReply(s.error().Wrap("rules"));
+  // Rules first: a config whose rules fail to apply leaves the lockdown drop
+  // (or, for a firewall failure, its clients in drop-all).
+  if (Status s = InstallAll(*c); !s) return ErrorReply(s.error().Wrap("rules"));
   if (Status s = ApplyNetworkConfig(*rtnl_, *c); !s) return ErrorReply(s.error().Wrap("network"));
-  (void)WriteFileAtomic(kSavedConfig, ToJson(*c), 0600);
   config_ = std::move(*c);
+  SaveConfig();
+  // Hostnames resolve in the loop once the links are up (until then their
+  // accept rules match nothing).
   return Reply(0, "configured\n");
 }
 
@@ -101,7 +108,17 @@ qrexec::ServiceReply Agent::TestReload(qrexec::ServiceRequest& req) {
   int count = std::atoi(req.input.c_str());
   if (count <= 0 || count > 100000) return Reply(2, {}, "count must be 1..100000\n");
   for (int i = 0; i < count; ++i) {
-    if (Status s = ReloadRoleRules(*nf_, *config_, unsafe); !s) return ErrorReply(s.error());
+    std::map<uint32_t, firewall::ClientRules> compiled;
+    nft::Batch fw;
+    if (unsafe) {
+      // The table is re-created from nothing: the firewall's objects too.
+      installed_.clear();
+      auto b = FirewallBatch(*config_, &compiled);
+      if (!b) return ErrorReply(b.error());
+      fw = std::move(*b);
+    }
+    if (Status s = ReloadRoleRules(*nf_, *config_, unsafe, fw); !s) return ErrorReply(s.error());
+    if (unsafe) installed_ = std::move(compiled);
   }
   return Reply(0, fmt::format("reloaded {}\n", count));
 }
@@ -113,6 +130,7 @@ qrexec::ServiceTable Agent::BuildServices() {
       {"qnet.Status", [this](Req& r) { return StatusCall(r); }},
       {"qnet.Exec", [this](Req& r) { return Exec(r); }},
       {"qnet.TestReload", [this](Req& r) { return TestReload(r); }},
+      {"qnet.Firewall", [this](Req& r) { return FirewallCall(r); }},
   });
   return std::move(*table);
 }
@@ -134,6 +152,7 @@ int Agent::Run() {
     pollfd fds[2] = {{control ? control->fd() : -1, POLLIN, 0}, {opts_.listen_fd, POLLIN, 0}};
     int n = ::poll(fds, 2, 1000);
     if (n < 0 && errno != EINTR) return 1;
+    RefreshDueNames();
     if (n <= 0) continue;
     if (fds[1].revents & POLLIN) {
       // qnetd restarted and reconnects: the newest connection is the control channel.

@@ -1,6 +1,9 @@
 #include <nlohmann/json.hpp>
 
+#include <ctime>
+
 #include "qnet/agent/config.h"
+#include "qnet/firewall/rule_parser.h"
 
 namespace qnet::agent {
 namespace {
@@ -89,6 +92,33 @@ Result<Uplink> ReadUplink(const json& j) {
   return u;
 }
 
+// Rules are canonical texts; each is parsed and validated again here, and
+// the error names the client and the rule (contract 9).
+Result<firewall::RuleList> ReadRules(const json& j, const std::string& path,
+                                     const std::string& client) {
+  if (!j.contains("rules") || j["rules"].is_null()) return firewall::RuleList();
+  const json& a = j["rules"];
+  if (!a.is_array())
+    return Fail(Errc::kInvalidArgument, fmt::format("{}.rules (client {}): expected an array",
+                                                    path, client));
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_string())
+      return Fail(Errc::kInvalidArgument,
+                  fmt::format("{}.rules[{}] (client {}): expected a string", path, i, client));
+    lines.push_back(a[i].get<std::string>());
+  }
+  auto list = firewall::RuleList::Parse(lines, static_cast<int64_t>(std::time(nullptr)));
+  if (!list) return Fail(list.error().Wrap(fmt::format("client {}: firewall", client)));
+  return list;
+}
+
+json RulesJson(const firewall::RuleList& rules) {
+  json out = json::array();
+  for (const std::string& r : rules.Format()) out.push_back(r);
+  return out;
+}
+
 Result<Client> ReadClient(const json& j, size_t i) {
   std::string path = fmt::format("config.clients[{}]", i);
   if (!j.is_object()) return Fail(Errc::kInvalidArgument, path + ": expected an object");
@@ -101,6 +131,7 @@ Result<Client> ReadClient(const json& j, size_t i) {
   if (!j.contains("id") || !j["id"].is_number_unsigned())
     return Fail(Errc::kInvalidArgument, path + ".id: expected an unsigned integer");
   c.id = j["id"].get<uint32_t>();
+  QNET_ASSIGN_OR_RETURN(c.rules, ReadRules(j, path, c.name));
   return c;
 }
 
@@ -123,7 +154,8 @@ std::string ToJson(const AgentConfig& c) {
   j["clients"] = json::array();
   for (const Client& cl : c.clients)
     j["clients"].push_back({{"name", cl.name}, {"id", cl.id}, {"vif", cl.vif},
-                            {"addr4", cl.addr4.ToString()}, {"addr6", Opt(cl.addr6)}});
+                            {"addr4", cl.addr4.ToString()}, {"addr6", Opt(cl.addr6)},
+                            {"rules", RulesJson(cl.rules)}});
   j["dns_upstream"] = AddrList(c.dns_upstream);
   j["nameservers"] = AddrList(c.nameservers);
   return j.dump();
@@ -156,6 +188,20 @@ Result<AgentConfig> AgentConfigFromJson(std::string_view text) {
   QNET_ASSIGN_OR_RETURN(c.dns_upstream, r.AddrArray("dns_upstream"));
   QNET_ASSIGN_OR_RETURN(c.nameservers, r.AddrArray("nameservers"));
   return c;
+}
+
+std::string ToJson(const FirewallUpdate& u) {
+  return json{{"client", u.client}, {"rules", RulesJson(u.rules)}}.dump();
+}
+
+Result<FirewallUpdate> FirewallUpdateFromJson(std::string_view text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return Fail(Errc::kInvalidArgument, "firewall: not a JSON object");
+  FirewallUpdate u;
+  QNET_ASSIGN_OR_RETURN(u.client, Reader(j, "firewall").Str("client"));
+  QNET_ASSIGN_OR_RETURN(u.rules, ReadRules(j, "firewall", u.client));
+  return u;
 }
 
 }  // namespace qnet::agent

@@ -1,5 +1,6 @@
 // The rules of the "netvm" and "app" capabilities (DESIGN.md "Addresses",
 // contracts 7 and 8). Pure: unit-tested without root.
+#include "qnet/firewall/nft_names.h"
 #include "qnet/nft/match.h"
 #include "qnet/qube/address.h"
 #include "rules.h"
@@ -54,9 +55,16 @@ void NetvmRules(const AgentConfig& c, CapabilityRules& out) {
     r.push_back(R("netvm-forward", Concat(NfProto(NfProtoValue::kV6), Count(), Drop())));
   }
   r.push_back(R("netvm-forward", Concat(IifNamePrefix("vif"), OifNamePrefix("vif"), Count(), Drop())));
-  r.push_back(R("netvm-forward", Concat(CtStateIn(kCtEstablished | kCtRelated), Accept())));
+  // Only replies toward a client pass on conntrack state alone. Everything a
+  // client sends, established flows included, meets its firewall rules, so a
+  // rule change cuts an established connection it now denies (the reject
+  // sends the client a TCP reset) and leaves allowed ones running (issue 3).
+  r.push_back(R("netvm-forward", Concat(OifNamePrefix("vif"),
+                                        CtStateIn(kCtEstablished | kCtRelated), Accept())));
   r.push_back(R("netvm-forward", Concat(CtStateInvalid(), Drop())));
-  r.push_back(R("netvm-forward", Concat(IifNamePrefix("vif"), OifName(uplink), Accept())));
+  r.push_back(R("netvm-forward",
+                Concat(IifNamePrefix("vif"), OifName(uplink), Goto(firewall::kForwardChain))));
+  r.push_back(R("netvm-forward", Concat(IifNamePrefix("vif"), Count(), Drop())));
 
   // Input: a client reaches its netvm only for DNS and ICMP.
   r.push_back(R("netvm-input", SpoofedSource(false)));
@@ -100,7 +108,8 @@ void AppRules(CapabilityRules& out) {
 
 std::vector<std::string> CapabilitiesForRole(const std::string& role) {
   // Tor gets no forwarding until its own capability exists: closed, not open.
-  if (role == "net" || role == "firewall" || role == "vpn") return {"netvm"};
+  // Every network-providing qube enforces its clients' firewall rules.
+  if (role == "net" || role == "firewall" || role == "vpn") return {"netvm", "firewall"};
   return {"app"};
 }
 

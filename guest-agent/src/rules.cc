@@ -33,17 +33,19 @@ Status Lockdown(netlink::Socket& nf, bool* created) {
   return OkStatus();
 }
 
-Status InstallRoleRules(netlink::Socket& nf, const AgentConfig& config) {
+Status InstallRoleRules(netlink::Socket& nf, const AgentConfig& config, const nft::Batch& extra) {
   const CapabilityRules cr = RoleRules(config);
   const Contents c = ToContents(cr);
   // One transaction: the capability chains appear already filled.
   nft::Batch batch = nft::InstallCapabilitiesBatch(CapabilitiesForRole(config.role));
   batch.Append(nft::ReplaceChainsBatch(c.chains, c.sets));
+  batch.Append(extra);
   QNET_TRY(batch.status());
   return nft::Commit(nf, batch);
 }
 
-Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsafe) {
+Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsafe,
+                       const nft::Batch& extra) {
   const Contents c = ToContents(RoleRules(config));
   if (!unsafe) {
     nft::Batch batch = nft::ReplaceChainsBatch(c.chains, c.sets);
@@ -60,6 +62,7 @@ Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsa
   nft::Batch add = nft::LockdownBatch();
   add.Append(nft::InstallCapabilitiesBatch(CapabilitiesForRole(config.role)));
   add.Append(nft::ReplaceChainsBatch(c.chains, c.sets));
+  add.Append(extra);
   QNET_TRY(add.status());
   return nft::Commit(nf, add);
 }

@@ -4,6 +4,7 @@
 #include "qnet/agent/config.h"
 #include "qnet/base/result.h"
 #include "qnet/netlink/socket.h"
+#include "qnet/nft/batch.h"
 #include "qnet/nft/ruleset.h"
 
 #include <string>
@@ -32,12 +33,16 @@ struct CapabilityRules {
 // an app qube's own rules.
 CapabilityRules RoleRules(const AgentConfig& config);
 
-// Installs the capability chains and fills them: one transaction.
-Status InstallRoleRules(netlink::Socket& nf, const AgentConfig& config);
+// Installs the capability chains and fills them, plus `extra` (the firewall
+// capability's contents), all in one transaction.
+Status InstallRoleRules(netlink::Socket& nf, const AgentConfig& config,
+                        const nft::Batch& extra = nft::Batch());
 
 // Test hook for the reload-under-fire test. safe: flush and refill the role's
 // chains (the only way qnet reloads). unsafe: delete the whole table, then
 // re-add it (two transactions), the way that leaks; only the positive control.
-Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsafe);
+// `extra` (the firewall's contents) is re-added after the unsafe delete.
+Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsafe,
+                       const nft::Batch& extra = nft::Batch());
 
 }  // namespace qnet::agent

@@ -43,12 +43,21 @@ TEST(RoleRules, NetvmOwnsItsFiveChainsAndTheClientSet) {
   EXPECT_TRUE(cr.sets[1].second.empty());   // no IPv6 clients with IPv6 off
 }
 
-TEST(RoleRules, ForwardDropsSpoofingAndVifToVifBeforeAcceptingTheUplink) {
+TEST(RoleRules, ForwardDropsSpoofingAndVifToVifThenHandsClientTrafficToTheFirewall) {
   CapabilityRules cr = RoleRules(Netvm({*IpAddr::Parse("10.139.1.1")}));
   auto fwd = ChainText(cr, "netvm-forward");
-  ASSERT_GE(fwd.size(), 5u);
+  ASSERT_GE(fwd.size(), 6u);
   EXPECT_NE(fwd[0].find("netvm-clients4"), std::string::npos) << fwd[0];
-  EXPECT_NE(fwd.back().find("accept"), std::string::npos) << fwd.back();
+  // Client traffic (established too) goes to the firewall; the rest drops.
+  EXPECT_NE(fwd[fwd.size() - 2].find("firewall-forward"), std::string::npos) << fwd[fwd.size() - 2];
+  EXPECT_NE(fwd.back().find("drop"), std::string::npos) << fwd.back();
+  // Nothing from a client is accepted on conntrack state alone: the one
+  // accept is for replies toward a vif (meta key 7 = oifname).
+  for (const auto& r : fwd) {
+    if (r.find("accept") != std::string::npos) {
+      EXPECT_NE(r.find("meta load 7 "), std::string::npos) << r;
+    }
+  }
   // IPv6 off: dropped in forwarding.
   EXPECT_TRUE(AnyContains(fwd, "drop"));
 }
@@ -66,6 +75,11 @@ TEST(RoleRules, MasqueradesTowardTheUplinkOnly) {
   auto post = ChainText(RoleRules(Netvm({})), "netvm-postrouting");
   ASSERT_EQ(post.size(), 1u);
   EXPECT_NE(post[0].find("masq"), std::string::npos) << post[0];
+}
+
+TEST(RoleRules, NetworkProvidingRolesRunTheFirewallAfterNetvm) {
+  for (const char* role : {"net", "firewall", "vpn"})
+    EXPECT_EQ(CapabilitiesForRole(role), (std::vector<std::string>{"netvm", "firewall"})) << role;
 }
 
 TEST(RoleRules, AppAndTorQubesNeverForward) {

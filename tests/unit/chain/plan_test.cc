@@ -10,7 +10,7 @@ namespace {
 Plan PlanOf(const std::string& path) {
   auto spec = config::ParseChainFile(path, BuildKeyRegistry());
   EXPECT_TRUE(spec) << spec.error().message();
-  auto plan = BuildPlan(*spec);
+  auto plan = BuildPlan(*spec, 1700000000);
   EXPECT_TRUE(plan) << plan.error().message();
   return *plan;
 }
@@ -46,9 +46,28 @@ TEST(Plan, NetQubeWithoutLabIsRefused) {
       "[chain]\nname = \"x\"\n[qube.sys-net]\nrole = \"net\"\nlabel = \"red\"\n", "x.toml",
       BuildKeyRegistry());
   ASSERT_TRUE(spec) << spec.error().message();
-  auto plan = BuildPlan(*spec);
+  auto plan = BuildPlan(*spec, 1700000000);
   ASSERT_FALSE(plan);
   EXPECT_NE(plan.error().message().find("needs the [lab] uplink"), std::string::npos);
+}
+
+TEST(Plan, ClientFirewallRulesGoToTheNetvmThatEnforcesThem) {
+  auto spec = config::ParseChainText(
+      "[chain]\nname = \"x\"\n[lab]\n"
+      "[qube.sys-net]\nrole = \"net\"\nlabel = \"red\"\n"
+      "[qube.work]\nrole = \"app\"\nlabel = \"blue\"\nnetvm = \"sys-net\"\n"
+      "firewall = [\"accept dst4=203.0.113.10 proto=tcp dstports=80\", \"drop\"]\n",
+      "x.toml", BuildKeyRegistry());
+  ASSERT_TRUE(spec) << spec.error().message();
+  auto plan = BuildPlan(*spec, 1700000000);
+  ASSERT_TRUE(plan) << plan.error().message();
+  const QubePlan* net = plan->Find("sys-net");
+  ASSERT_EQ(net->agent.clients.size(), 1u);
+  EXPECT_EQ(net->agent.clients[0].rules.size(), 2u);
+  EXPECT_TRUE(plan->Find("work")->agent.clients.empty());
+  // Without the key: Qubes' default (accept).
+  Plan basic = PlanOf(std::string(QNET_SOURCE_DIR) + "/configs/basic.toml");
+  EXPECT_TRUE(basic.Find("sys-firewall")->agent.clients[0].rules.IsDefaultAccept());
 }
 
 }  // namespace

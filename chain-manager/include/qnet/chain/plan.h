@@ -35,6 +35,8 @@ struct Plan {
 };
 
 // Errors name the qube (the config parser has already checked positions).
-Result<Plan> BuildPlan(const config::ChainSpec& spec);
+// `now` (unix seconds) resolves relative expiries (expire=+N) in the
+// chain file's firewall rules.
+Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now);
 
 }  // namespace qnet::chain

@@ -9,6 +9,7 @@
 
 #include "qnet/base/ip.h"
 #include "qnet/base/result.h"
+#include "qnet/firewall/rule_list.h"
 
 namespace qnet::agent {
 
@@ -30,6 +31,9 @@ struct Client {
   std::string vif;                  // "vif<id>.0"
   IpAddr addr4;
   std::optional<IpAddr> addr6;
+  // Its firewall rules (empty: Qubes' default `accept`), enforced here. In
+  // JSON: "rules", an array of canonical rule texts (firewall::FormatRule).
+  firewall::RuleList rules;
 };
 
 struct AgentConfig {
@@ -47,6 +51,16 @@ struct AgentConfig {
 };
 
 std::string ToJson(const AgentConfig& c);
+
+// qnet.Firewall's input: one client's new rule list.
+struct FirewallUpdate {
+  std::string client;
+  firewall::RuleList rules;
+};
+std::string ToJson(const FirewallUpdate& u);
+// Each rule is parsed and validated; the error names the client and rule.
+Result<FirewallUpdate> FirewallUpdateFromJson(std::string_view text);
+
 // Every field is checked; the error names it (contract 9).
 Result<AgentConfig> AgentConfigFromJson(std::string_view text);
 

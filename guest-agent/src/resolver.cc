@@ -1,0 +1,90 @@
+// glibc's netinet/in.h must come before linux/in.h (pulled in by the nft
+// headers through resolver.h): glibc then tells the kernel header to skip
+// its duplicates; the other order does not compile.
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+#include <netdb.h>
+#include <resolv.h>
+
+#include "resolver.h"
+
+#include <array>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace qnet::agent {
+namespace {
+
+// Owns a resolver state (res_ninit reads resolv.conf afresh each time, so a
+// rewritten resolv.conf is honoured).
+class ResState {
+ public:
+  ResState() {
+    std::memset(&state_, 0, sizeof(state_));
+    ok_ = ::res_ninit(&state_) == 0;
+    state_.retrans = 1;
+    state_.retry = 2;
+  }
+  ~ResState() {
+    if (ok_) ::res_nclose(&state_);
+  }
+  ResState(const ResState&) = delete;
+  ResState& operator=(const ResState&) = delete;
+  ResState(ResState&&) = delete;
+  ResState& operator=(ResState&&) = delete;
+  bool ok() const { return ok_; }
+  res_state get() { return &state_; }
+
+ private:
+  struct __res_state state_;
+  bool ok_ = false;
+};
+
+// Appends the answers of one query type; returns an error text or "".
+std::string Query(ResState& rs, const std::string& name, int type,
+                  std::vector<firewall::ResolvedAddress>& out) {
+  std::array<unsigned char, 4096> buf{};
+  int n = ::res_nquery(rs.get(), name.c_str(), ns_c_in, type, buf.data(),
+                       static_cast<int>(buf.size()));
+  if (n < 0) return fmt::format("{}: {}", type == ns_t_a ? "A" : "AAAA", ::hstrerror(rs.get()->res_h_errno));
+  ns_msg msg;
+  if (::ns_initparse(buf.data(), n, &msg) < 0) return "malformed DNS reply";
+  for (int i = 0; i < ns_msg_count(msg, ns_s_an); ++i) {
+    ns_rr rr;
+    if (::ns_parserr(&msg, ns_s_an, i, &rr) < 0) return "malformed DNS answer";
+    if (ns_rr_type(rr) != type) continue;  // CNAMEs on the way
+    const size_t len = ns_rr_rdlen(rr);
+    std::string text(INET6_ADDRSTRLEN, '\0');
+    if (type == ns_t_a && len == 4)
+      ::inet_ntop(AF_INET, ns_rr_rdata(rr), text.data(), static_cast<socklen_t>(text.size()));
+    else if (type == ns_t_aaaa && len == 16)
+      ::inet_ntop(AF_INET6, ns_rr_rdata(rr), text.data(), static_cast<socklen_t>(text.size()));
+    else
+      continue;
+    text.resize(std::strlen(text.c_str()));
+    auto addr = IpAddr::Parse(text);
+    if (!addr) continue;
+    out.push_back({*addr, std::chrono::seconds(ns_rr_ttl(rr))});
+  }
+  return "";
+}
+
+}  // namespace
+
+firewall::Resolution ResolveName(const std::string& name, bool ipv6) {
+  firewall::Resolution r;
+  ResState rs;
+  if (!rs.ok()) {
+    r.error = "resolver: cannot read /etc/resolv.conf";
+    return r;
+  }
+  std::string err4 = Query(rs, name, ns_t_a, r.addresses);
+  std::string err6 = ipv6 ? Query(rs, name, ns_t_aaaa, r.addresses) : std::string();
+  r.ok = !r.addresses.empty();
+  if (!r.ok) r.error = err4.empty() ? (err6.empty() ? "no address records" : err6) : err4;
+  return r;
+}
+
+}  // namespace qnet::agent

@@ -1,0 +1,18 @@
+// Name resolution for hostname firewall rules, inside the enforcing qube
+// (DESIGN.md "qnetd and the agents"): glibc's res_nquery against the qube's
+// own /etc/resolv.conf, because the compiler needs each record's TTL
+// (getaddrinfo gives none).
+#pragma once
+
+#include <string>
+
+#include "qnet/firewall/compiler.h"
+
+namespace qnet::agent {
+
+// A and (when ipv6) AAAA records of `name`. Blocks for at most a few
+// seconds (short retransmit, two tries). Not resolved: ok = false and the
+// reason in error; a name with no address records is not resolved either.
+firewall::Resolution ResolveName(const std::string& name, bool ipv6);
+
+}  // namespace qnet::agent
