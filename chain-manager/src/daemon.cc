@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "links.h"
+#include "qnet/firewall/nft_names.h"
 #include "qnet/base/log.h"
 #include "qnet/agent/config.h"
 #include "qnet/chain/lab.h"
@@ -371,15 +372,36 @@ constexpr EditRow kEdits[] = {
     {"apply", nullptr, true},
 };
 
-std::string ListJson(const firewall::RuleList& list, int64_t now) {
+// The qvm-firewall table plus a HITS column (packets each rule matched,
+// as the netvm's kernel counted them; "-" when they could not be read).
+std::string ListJson(const firewall::RuleList& list, int64_t now,
+                     const std::optional<std::map<int, uint64_t>>& hits) {
   nlohmann::json rows = nlohmann::json::array();
   const firewall::ListRow header = firewall::ListHeader();
+  int n = 0;
   for (const firewall::ListRow& row : firewall::ListRows(list, now)) {
     nlohmann::json o;
     for (size_t i = 0; i < row.size(); ++i) o[header[i]] = row[i];
+    o["HITS"] = hits ? nlohmann::json(hits->contains(n) ? hits->at(n) : 0) : nlohmann::json(nullptr);
     rows.push_back(o);
+    ++n;
   }
   return nlohmann::json{{"rules", rows}, {"raw", list.Format()}}.dump() + "\n";
+}
+
+std::string ListTable(const firewall::RuleList& list, int64_t now,
+                      const std::optional<std::map<int, uint64_t>>& hits) {
+  std::vector<std::vector<std::string>> rows;
+  const firewall::ListRow header = firewall::ListHeader();
+  rows.emplace_back(header.begin(), header.end());
+  rows.back().push_back("HITS");
+  int n = 0;
+  for (const firewall::ListRow& row : firewall::ListRows(list, now)) {
+    rows.emplace_back(row.begin(), row.end());
+    rows.back().push_back(hits ? std::to_string(hits->contains(n) ? hits->at(n) : 0) : "-");
+    ++n;
+  }
+  return firewall::RenderTable(rows);
 }
 
 }  // namespace
@@ -423,7 +445,12 @@ Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
   }
   if (req.op != "list") return fmt::format("firewall {}: {} rules in force\n", req.qube,
                                            next.Effective().size());
-  return req.json ? ListJson(next, now) : firewall::FormatListTable(next, now);
+  std::optional<std::map<int, uint64_t>> hits;
+  if (auto it = qubes_.find(netvm); it != qubes_.end()) {
+    auto h = ReadRuleHits(it->second->netns_fd(), firewall::ClientChain(client->id));
+    if (h) hits = std::move(*h);
+  }
+  return req.json ? ListJson(next, now, hits) : ListTable(next, now, hits);
 }
 
 Status Daemon::StoreFirewallLocked(const std::string& qube, const firewall::RuleList& list) {

@@ -94,5 +94,8 @@ struct DropCounters {
   uint64_t input = 0, forward = 0, output = 0;
 };
 Result<DropCounters> ReadDropCounters(int netns_fd);
+// Packets that matched each rule ("rule N" comments) of a client's chain in
+// the netvm that enforces it, by rule number.
+Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, const std::string& client_chain);
 
 }  // namespace qnet::chain

@@ -1,4 +1,6 @@
 // qnetd's own reading of a qube's table: the agent's word is never enough.
+#include <cstdio>
+
 #include "daemon.h"
 #include "qnet/netlink/socket.h"
 #include "qnet/nft/base_table.h"
@@ -33,6 +35,20 @@ Result<DropCounters> ReadDropCounters(int netns_fd) {
   d.forward = get(nft::Hook::kForward);
   d.output = get(nft::Hook::kOutput);
   return d;
+}
+
+Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, const std::string& client_chain) {
+  QNET_ASSIGN_OR_RETURN(nft::TableState state, ReadQubeTable(netns_fd));
+  std::map<int, uint64_t> hits;
+  const nft::ChainState* chain = state.FindChain(client_chain);
+  if (!chain) return hits;
+  for (const nft::RuleState& rs : chain->rules) {
+    int number = -1;
+    if (!rs.rule.comment || std::sscanf(rs.rule.comment->c_str(), "rule %d", &number) != 1) continue;
+    for (const nft::Expr& e : rs.rule.exprs)
+      if (const auto* c = std::get_if<nft::Counter>(&e)) hits[number] += c->packets;
+  }
+  return hits;
 }
 
 }  // namespace qnet::chain

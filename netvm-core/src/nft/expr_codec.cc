@@ -177,7 +177,10 @@ Expr DecodeImmediate(const nftnl_expr* e) {
   return v;
 }
 
-Expr DecodeCounter(const nftnl_expr*) { return Counter{}; }
+Expr DecodeCounter(const nftnl_expr* e) {
+  return Counter{nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS),
+                 nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES)};
+}
 
 Expr DecodeObjRef(const nftnl_expr* e) {
   if (!Has(e, NFTNL_EXPR_OBJREF_IMM_NAME) || U32(e, NFTNL_EXPR_OBJREF_IMM_TYPE) != kObjectCounter)

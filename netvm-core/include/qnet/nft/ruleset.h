@@ -130,8 +130,13 @@ struct ImmediateData {
 };
 
 // Anonymous counter (its values are not part of the value; see readback.h).
+// An anonymous counter. packets/bytes are what the kernel counted, filled
+// by read-back and never encoded; they are state, not part of the rule, so
+// two counters always compare equal.
 struct Counter {
-  bool operator==(const Counter&) const = default;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  bool operator==(const Counter&) const { return true; }
 };
 
 // objref to a named counter object in the same table.
