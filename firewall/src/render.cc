@@ -48,36 +48,6 @@ std::string CtKey(uint32_t key) {
   return it != kNames.end() ? std::string(it->second) : fmt::format("key {}", key);
 }
 
-std::string_view CmpOp(uint32_t op) {
-  switch (op) {
-    case NFT_CMP_EQ:
-      return "eq";
-    case NFT_CMP_NEQ:
-      return "neq";
-    case NFT_CMP_LT:
-      return "lt";
-    case NFT_CMP_LTE:
-      return "lte";
-    case NFT_CMP_GT:
-      return "gt";
-    case NFT_CMP_GTE:
-      return "gte";
-  }
-  return "?";
-}
-
-std::string_view PayloadBase(uint32_t base) {
-  switch (base) {
-    case NFT_PAYLOAD_LL_HEADER:
-      return "link";
-    case NFT_PAYLOAD_NETWORK_HEADER:
-      return "network";
-    case NFT_PAYLOAD_TRANSPORT_HEADER:
-      return "transport";
-  }
-  return "?";
-}
-
 std::string VerdictText(const nft::Verdict& v) {
   switch (v.code) {
     case nft::VerdictCode::kAccept:
@@ -103,10 +73,11 @@ std::string ExprText(const nft::Expr& e) {
                         },
                         [](const nft::Payload& p) {
                           return fmt::format("payload load {}b @ {} header + {} => {}", p.len,
-                                             PayloadBase(p.base), p.offset, Reg(p.dreg));
+                                             nft::PayloadBaseName(p.base), p.offset, Reg(p.dreg));
                         },
                         [](const nft::Cmp& c) {
-                          return fmt::format("cmp {} {} {}", CmpOp(c.op), Reg(c.sreg), Hex(c.data));
+                          return fmt::format("cmp {} {} {}", nft::CmpOpName(c.op), Reg(c.sreg),
+                                             Hex(c.data));
                         },
                         [](const nft::Bitwise& b) {
                           return fmt::format("bitwise {} = ({} & {}) ^ {}", Reg(b.dreg),

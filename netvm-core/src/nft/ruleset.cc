@@ -23,6 +23,8 @@ std::string Hex(const Bytes& b) {
   return out;
 }
 
+}  // namespace
+
 const char* CmpOpName(uint32_t op) {
   switch (op) {
     case NFT_CMP_EQ:
@@ -52,8 +54,6 @@ const char* PayloadBaseName(uint32_t base) {
   }
   return "?";
 }
-
-}  // namespace
 
 const char* FamilyName(Family f) {
   switch (f) {

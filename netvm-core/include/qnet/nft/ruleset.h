@@ -114,6 +114,8 @@ struct Range {
 
 enum class VerdictCode : uint8_t { kAccept, kDrop, kJump, kGoto, kReturn, kContinue };
 const char* VerdictName(VerdictCode c);  // "accept", "drop", "jump", ...
+const char* CmpOpName(uint32_t op);          // NFT_CMP_*: "eq", "neq", "lt", ...
+const char* PayloadBaseName(uint32_t base);  // NFT_PAYLOAD_*: "link", "network", "transport"
 
 // immediate into the verdict register; chain only for kJump/kGoto.
 struct Verdict {
