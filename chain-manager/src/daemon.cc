@@ -375,7 +375,7 @@ constexpr EditRow kEdits[] = {
 // The qvm-firewall table plus a HITS column (packets each rule matched,
 // as the netvm's kernel counted them; "-" when they could not be read).
 std::string ListJson(const firewall::RuleList& list, int64_t now,
-                     const std::optional<std::map<int, uint64_t>>& hits) {
+                     const std::optional<std::map<int, uint64_t>>& hits, const nlohmann::json& state) {
   nlohmann::json rows = nlohmann::json::array();
   const firewall::ListRow header = firewall::ListHeader();
   int n = 0;
@@ -386,11 +386,17 @@ std::string ListJson(const firewall::RuleList& list, int64_t now,
     rows.push_back(o);
     ++n;
   }
-  return nlohmann::json{{"rules", rows}, {"raw", list.Format()}}.dump() + "\n";
+  return nlohmann::json{{"rules", rows},
+                        {"raw", list.Format()},
+                        {"error", state.value("error", nlohmann::json())},
+                        {"notes", state.value("notes", nlohmann::json::array())}}
+             .dump() +
+         "\n";
 }
 
 std::string ListTable(const firewall::RuleList& list, int64_t now,
-                      const std::optional<std::map<int, uint64_t>>& hits) {
+                      const std::optional<std::map<int, uint64_t>>& hits,
+                      const nlohmann::json& state) {
   std::vector<std::vector<std::string>> rows;
   const firewall::ListRow header = firewall::ListHeader();
   rows.emplace_back(header.begin(), header.end());
@@ -401,10 +407,52 @@ std::string ListTable(const firewall::RuleList& list, int64_t now,
     rows.back().push_back(hits ? std::to_string(hits->contains(n) ? hits->at(n) : 0) : "-");
     ++n;
   }
-  return firewall::RenderTable(rows);
+  std::string out = firewall::RenderTable(rows);
+  if (state.contains("notes") && state["notes"].is_array())
+    for (const auto& note : state["notes"])
+      if (note.is_string()) out += "note: " + note.get<std::string>() + "\n";
+  if (state.contains("error") && state["error"].is_string())
+    out += "error: " + state["error"].get<std::string>() + " (the qube is in drop-all)\n";
+  return out;
 }
 
 }  // namespace
+
+Result<agent::Client*> Daemon::FirewallClientLocked(const std::string& qube, std::string* netvm) {
+  if (!plan_ || !spec_) return Fail(Errc::kNotFound, "no chain is up");
+  const QubePlan* q = plan_->Find(qube);
+  if (!q) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not in the chain", qube));
+  if (!q->spec.netvm)
+    return Fail(Errc::kFailedPrecondition,
+                fmt::format("qube '{}' has no netvm: nothing enforces its rules", qube));
+  *netvm = *q->spec.netvm;
+  for (QubePlan& nq : plan_->qubes)
+    if (nq.spec.name == *netvm)
+      for (agent::Client& c : nq.agent.clients)
+        if (c.name == qube) return &c;
+  return Fail(Errc::kInternal, fmt::format("qube '{}': not planned at its netvm", qube));
+}
+
+Status Daemon::PushFirewallLocked(agent::Client& client, const std::string& netvm,
+                                  const firewall::RuleList& next) {
+  auto it = qubes_.find(netvm);
+  if (it == qubes_.end())
+    return Fail(Errc::kUnavailable,
+                fmt::format("netvm '{}' of '{}' is not running", netvm, client.name));
+  QNET_ASSIGN_OR_RETURN(auto r, it->second->Call("qnet.Firewall",
+                                                 agent::ToJson(agent::FirewallUpdate{client.name, next}),
+                                                 seconds(30)));
+  // Exit code 2: the kernel refused the list; the agent keeps it with the
+  // qube in drop-all (so does qnetd: `apply` retries it).
+  if (r.exit_code == 0 || r.exit_code == 2) {
+    client.rules = next;
+    QNET_TRY(StoreFirewallLocked(client.name, next));
+  }
+  if (r.exit_code != 0)
+    return Fail(Errc::kFailedPrecondition,
+                fmt::format("firewall {} (at {}): {}", client.name, netvm, r.stderr_data));
+  return OkStatus();
+}
 
 Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
   const EditRow* row = nullptr;
@@ -412,45 +460,43 @@ Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
     if (req.op == e.op) row = &e;
   if (!row) return Fail(Errc::kInvalidArgument, fmt::format("firewall: unknown operation '{}'", req.op));
   std::lock_guard lock(mu_);
-  if (!plan_ || !spec_) return Fail(Errc::kNotFound, "no chain is up");
-  const QubePlan* q = plan_->Find(req.qube);
-  if (!q) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not in the chain", req.qube));
-  if (!q->spec.netvm)
-    return Fail(Errc::kFailedPrecondition,
-                fmt::format("qube '{}' has no netvm: nothing enforces its rules", req.qube));
-  agent::Client* client = nullptr;
-  for (QubePlan& nq : plan_->qubes)
-    if (nq.spec.name == *q->spec.netvm)
-      for (agent::Client& c : nq.agent.clients)
-        if (c.name == req.qube) client = &c;
-  if (!client) return Fail(Errc::kInternal, fmt::format("qube '{}': not planned at its netvm", req.qube));
-  const std::string netvm = *q->spec.netvm;
+  std::string netvm;
+  QNET_ASSIGN_OR_RETURN(agent::Client * client, FirewallClientLocked(req.qube, &netvm));
   const int64_t now = UnixNow();
   // Expired rules leave the list (the kernel stopped matching them already).
   firewall::RuleList next = client->rules;
   bool expired = next.RemoveExpired(now) > 0;
   if (row->edit) QNET_TRY(row->edit(next, req, now));
-  if (row->apply || expired) {
-    auto it = qubes_.find(netvm);
-    if (it == qubes_.end())
-      return Fail(Errc::kUnavailable, fmt::format("netvm '{}' of '{}' is not running", netvm, req.qube));
-    QNET_ASSIGN_OR_RETURN(auto r, it->second->Call("qnet.Firewall",
-                                                   agent::ToJson(agent::FirewallUpdate{req.qube, next}),
-                                                   seconds(30)));
-    if (r.exit_code != 0)
-      return Fail(Errc::kFailedPrecondition,
-                  fmt::format("firewall {} (at {}): {}", req.qube, netvm, r.stderr_data));
-    client->rules = next;
-    QNET_TRY(StoreFirewallLocked(req.qube, next));
-  }
+  if (row->apply || expired) QNET_TRY(PushFirewallLocked(*client, netvm, next));
   if (req.op != "list") return fmt::format("firewall {}: {} rules in force\n", req.qube,
                                            next.Effective().size());
   std::optional<std::map<int, uint64_t>> hits;
+  nlohmann::json state = nlohmann::json::object();
   if (auto it = qubes_.find(netvm); it != qubes_.end()) {
     auto h = ReadRuleHits(it->second->netns_fd(), firewall::ClientChain(client->id));
     if (h) hits = std::move(*h);
+    auto st = it->second->Call("qnet.FirewallState", req.qube, seconds(10));
+    if (st && st->exit_code == 0) {
+      state = nlohmann::json::parse(st->stdout_data, nullptr, false);
+      if (!state.is_object()) state = nlohmann::json::object();
+    }
   }
-  return req.json ? ListJson(next, now, hits) : ListTable(next, now, hits);
+  return req.json ? ListJson(next, now, hits, state) : ListTable(next, now, hits, state);
+}
+
+void Daemon::ExpireDue() {
+  std::unique_lock lock(mu_, std::try_to_lock);  // busy (an `up`, say): next tick
+  if (!lock || !plan_ || !spec_) return;
+  const int64_t now = UnixNow();
+  for (QubePlan& nq : plan_->qubes) {
+    for (agent::Client& c : nq.agent.clients) {
+      firewall::RuleList next = c.rules;
+      if (next.RemoveExpired(now) == 0) continue;
+      Status s = PushFirewallLocked(c, nq.spec.name, next);
+      spdlog::info("firewall {}: expired rules removed{}", c.name,
+                   s ? "" : " (" + s.error().message() + ")");
+    }
+  }
 }
 
 Status Daemon::StoreFirewallLocked(const std::string& qube, const firewall::RuleList& list) {

@@ -65,6 +65,10 @@ class Daemon {
   // Save) and has its netvm's agent apply it before returning. A malformed
   // rule changes nothing; the error names the rule and the field.
   Result<std::string> Firewall(const FirewallRequest& req);
+  // Drops expired rules from every list and has the netvms apply the rest
+  // (the kernel stopped matching them at their time already). Called about
+  // once a second by qnetd's loop.
+  void ExpireDue();
   Result<std::string> TestReload(const std::string& qube, int count, bool unsafe);
   bool empty();
   // Forgets every running qube without stopping it (qnetd exits, the chain stays).
@@ -74,6 +78,11 @@ class Daemon {
   Status UpLocked(const config::ChainSpec& spec, const std::string& text);
   Status SaveStateLocked();
   Status StoreFirewallLocked(const std::string& qube, const firewall::RuleList& list);
+  // The qube's entry at its netvm (*netvm: that netvm's name).
+  Result<agent::Client*> FirewallClientLocked(const std::string& qube, std::string* netvm);
+  // Sends the list to the netvm's agent; stores it when the agent kept it.
+  Status PushFirewallLocked(agent::Client& client, const std::string& netvm,
+                            const firewall::RuleList& next);
   std::shared_ptr<QubeProcess> FindQube(const std::string& name);
   Status RemoveQubeLocked(const std::string& name);
 

@@ -60,6 +60,13 @@ int Serve(Daemon& daemon, int listen_fd) {
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
   UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC));
   std::atomic<int> active{0};
+  // Expired firewall rules leave their lists at their time, off the accept loop.
+  std::jthread expiry([&](std::stop_token stop) {
+    while (!stop.stop_requested() && !exit_requested) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      if (!stop.stop_requested()) daemon.ExpireDue();
+    }
+  });
   while (!exit_requested) {
     pollfd fds[2] = {{listen_fd, POLLIN, 0}, {sfd.get(), POLLIN, 0}};
     int n = ::poll(fds, 2, 200);

@@ -51,7 +51,9 @@ void Agent::LoadSavedConfig() {
   auto text = ReadFile(kSavedConfig);
   if (!text) return;
   auto c = AgentConfigFromJson(*text);
-  if (c) config_ = std::move(*c);
+  if (!c) return;
+  config_ = std::move(*c);
+  AdoptInstalled();
 }
 
 void Agent::SaveConfig() {
@@ -131,6 +133,7 @@ qrexec::ServiceTable Agent::BuildServices() {
       {"qnet.Exec", [this](Req& r) { return Exec(r); }},
       {"qnet.TestReload", [this](Req& r) { return TestReload(r); }},
       {"qnet.Firewall", [this](Req& r) { return FirewallCall(r); }},
+      {"qnet.FirewallState", [this](Req& r) { return FirewallStateCall(r); }},
   });
   return std::move(*table);
 }

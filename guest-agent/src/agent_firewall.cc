@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <chrono>
 
+#include <nlohmann/json.hpp>
+
 #include "agent.h"
 #include "firewall_apply.h"
 #include "qnet/base/log.h"
 #include "qnet/nft/base_table.h"
+#include "qnet/nft/readback.h"
 #include "qnet/nft/transaction.h"
 #include "resolver.h"
 #include "rules.h"
@@ -79,70 +82,117 @@ Status Agent::InstallAll(const AgentConfig& c) {
   std::map<uint32_t, firewall::ClientRules> compiled;
   QNET_ASSIGN_OR_RETURN(nft::Batch fw, FirewallBatch(c, &compiled));
   Status s = InstallRoleRules(*nf_, c, fw);
-  if (s || !Enforces(c)) {
-    if (s) installed_ = std::move(compiled);
+  if (s) {
+    installed_ = std::move(compiled);
+    fw_errors_.clear();
     return s;
   }
-  // Never open on failure: every client in drop-all, with the error.
-  spdlog::error("qube {}: firewall rules failed to apply ({}); clients in drop-all", c.qube,
-                s.error().message());
+  if (!Enforces(c)) return s;
+  // Never open on failure: every client in drop-all first.
+  spdlog::error("qube {}: rules failed to apply ({}); clients in drop-all, then one by one",
+                c.qube, s.error().message());
   firewall::CompiledFirewall drop = firewall::CompileShared();
   for (const firewall::Client& cl : FirewallClients(c)) {
     QNET_ASSIGN_OR_RETURN(firewall::ClientRules d, firewall::CompileDropAll(cl));
     drop.clients.push_back(std::move(d));
   }
-  if (InstallRoleRules(*nf_, c, FirewallInstallBatch(drop, installed_))) {
-    installed_.clear();
-    for (const auto& d : drop.clients) installed_[d.id] = d;
-  }
-  return s;
+  if (!InstallRoleRules(*nf_, c, FirewallInstallBatch(drop, installed_))) return s;
+  installed_.clear();
+  fw_errors_.clear();
+  for (const auto& d : drop.clients) installed_[d.id] = d;
+  // Then each client on its own: one that fails again stays in drop-all.
+  for (const Client& cl : c.clients) (void)ApplyClient(c, cl);
+  return OkStatus();
 }
 
-Status Agent::ApplyClient(const Client& client) {
-  const firewall::Client fc = FirewallClients(AgentConfig{.ipv6 = config_->ipv6,
-                                                          .clients = {client}})[0];
+Status Agent::ApplyClient(const AgentConfig& c, const Client& client) {
+  const firewall::Client fc = FirewallClients(AgentConfig{.ipv6 = c.ipv6, .clients = {client}})[0];
   QNET_ASSIGN_OR_RETURN(firewall::ClientRules after, firewall::CompileClient(fc, names_, Now()));
-  LogNotes(config_->qube, after);
+  LogNotes(c.qube, after);
   const firewall::ClientRules before = installed_.count(client.id) ? installed_[client.id]
                                                                   : firewall::ClientRules{};
   nft::Batch b = FirewallClientBatch(before, after);
   Status s = b.status() ? nft::Commit(*nf_, b) : b.status();
   if (s) {
     installed_[client.id] = std::move(after);
+    fw_errors_.erase(client.id);
     return s;
   }
-  spdlog::error("qube {}: firewall {}: {}; client in drop-all", config_->qube, client.name,
-                s.error().message());
+  const std::string why = s.error().message();
+  spdlog::error("qube {}: firewall {}: {}; client in drop-all", c.qube, client.name, why);
+  fw_errors_[client.id] = why;
   QNET_ASSIGN_OR_RETURN(firewall::ClientRules drop, firewall::CompileDropAll(fc));
   nft::Batch d = FirewallClientBatch(before, drop);
   if (d.status() && nft::Commit(*nf_, d)) installed_[client.id] = std::move(drop);
-  return Fail(s.error().Wrap(fmt::format("firewall {} (now in drop-all)", client.name)));
+  return Fail(s.error().Wrap(fmt::format("{} is in drop-all", client.name)));
+}
+
+void Agent::AdoptInstalled() {
+  installed_.clear();
+  if (!config_ || !Enforces(*config_)) return;
+  // Only what the kernel really holds: deleting an absent object would fail
+  // the next change (a client in drop-all at the restart has fewer objects).
+  auto table = nft::ReadTable(*nf_, nft::Family::kInet, nft::kQnetTableName);
+  if (!table) return;
+  for (const firewall::Client& fc : FirewallClients(*config_)) {
+    // Names unresolved: the same object names, sets refilled at the refresh.
+    auto cr = firewall::CompileClient(fc, {}, Now());
+    if (!cr) continue;
+    std::erase_if(cr->chains, [&](const nft::Chain& c) { return !table->FindChain(c.name); });
+    std::erase_if(cr->rules, [&](const nft::Rule& r) { return !table->FindChain(r.chain); });
+    std::erase_if(cr->sets, [&](const nft::SetContents& c) { return !table->FindSet(c.set.name); });
+    std::erase_if(cr->counters,
+                  [&](const nft::CounterObject& c) { return !table->FindCounter(c.name); });
+    for (firewall::SetEntries& e : cr->map_entries) {
+      const nft::SetState* held = table->FindSet(e.set);
+      std::erase_if(e.elements, [&](const nft::SetElement& el) {
+        return !held || std::none_of(held->elements.begin(), held->elements.end(),
+                                     [&](const nft::SetElement& h) { return h.key == el.key; });
+      });
+    }
+    installed_[fc.id] = std::move(*cr);
+  }
+}
+
+Client* Agent::FindClient(const std::string& name) {
+  if (!config_) return nullptr;
+  for (Client& c : config_->clients)
+    if (c.name == name) return &c;
+  return nullptr;
 }
 
 qrexec::ServiceReply Agent::FirewallCall(qrexec::ServiceRequest& req) {
-  auto Err = [](const std::string& m) { return qrexec::ServiceReply{1, {}, m + "\n"}; };
-  if (!config_) return Err("firewall: not configured");
+  auto Err = [](int code, const std::string& m) { return qrexec::ServiceReply{code, {}, m + "\n"}; };
+  if (!config_) return Err(1, "firewall: not configured");
   auto u = FirewallUpdateFromJson(req.input);
-  if (!u) return Err(u.error().message());
-  Client* client = nullptr;
-  for (Client& c : config_->clients)
-    if (c.name == u->client) client = &c;
-  if (!client) return Err(fmt::format("firewall: {} is not a client of {}", u->client, opts_.qube));
+  if (!u) return Err(1, u.error().message());
+  Client* client = FindClient(u->client);
+  if (!client) return Err(1, fmt::format("firewall: {} is not a client of {}", u->client, opts_.qube));
   Client updated = *client;
   updated.rules = u->rules;
-  if (Status s = CheckRulesForRole(config_->role, updated); !s) return Err(s.error().message());
-  if (!Enforces(*config_)) return Err(fmt::format("firewall: {} enforces no rules", opts_.qube));
+  if (Status s = CheckRulesForRole(config_->role, updated); !s) return Err(1, s.error().message());
+  if (!Enforces(*config_)) return Err(1, fmt::format("firewall: {} enforces no rules", opts_.qube));
   // New names resolve now, so the change is in force when the call returns.
   AgentConfig probe{.ipv6 = config_->ipv6, .clients = {updated}};
   ResolveNames(probe, /*only_new=*/true);
-  Status s = ApplyClient(updated);
-  // Kept also on failure: the kernel holds drop-all, and a refresh retries.
+  Status s = ApplyClient(*config_, updated);
+  // Kept also on failure (exit code 2): the kernel holds drop-all for this
+  // client, and `apply` or a name refresh retries.
   *client = std::move(updated);
   SaveConfig();
-  if (!s) return Err(s.error().message());
+  if (!s) return Err(2, s.error().message());
   std::string notes;
   for (const std::string& n : installed_[client->id].notes) notes += n + "\n";
   return {0, "applied\n" + notes, {}};
+}
+
+qrexec::ServiceReply Agent::FirewallStateCall(qrexec::ServiceRequest& req) {
+  const Client* client = FindClient(req.input);
+  if (!client) return {1, {}, fmt::format("firewall: {} is not a client of {}\n", req.input, opts_.qube)};
+  nlohmann::json j = {{"client", client->name}, {"notes", nlohmann::json::array()}, {"error", nullptr}};
+  if (auto it = installed_.find(client->id); it != installed_.end()) j["notes"] = it->second.notes;
+  if (auto it = fw_errors_.find(client->id); it != fw_errors_.end()) j["error"] = it->second;
+  return {0, j.dump() + "\n", {}};
 }
 
 void Agent::RefreshDueNames() {
@@ -157,7 +207,7 @@ void Agent::RefreshDueNames() {
   if (due.empty()) return;
   for (const std::string& name : due) ResolveOne(name, now);
   for (const Client& c : config_->clients)
-    if (UsesAny(c, due)) (void)ApplyClient(c);
+    if (UsesAny(c, due)) (void)ApplyClient(*config_, c);
 }
 
 }  // namespace qnet::agent

@@ -277,10 +277,70 @@ TEST_F(Firewall, BadRules_AreRefusedWithTheRuleAndFieldAndChangeNothing) {
   EXPECT_NE(Curl().code, 0);
 }
 
-TEST_F(Firewall, Expire_RuleStopsMatchingWithin2sAlsoWithQnetdKilled) {
+TEST_F(Firewall, KernelRefusal_OnlyThatQubeDropsAndListShowsTheError) {
+  // Someone else (root in sys-firewall, not qnet) made a set under the name
+  // the compiler gives work's rule 0 hostname set, with another type: the
+  // kernel refuses work's next list (EEXIST). A valid list, a real kernel
+  // error.
+  const auto id = LsRow(*inst_, "work").value("id", 0);
+  ASSERT_GT(id, 0);
+  const std::string set = fmt::format("fw-{}-r0-4", id);
+  auto made = inst_->InNetns("sys-firewall",
+                             {"nft", "add", "set", "inet", "qnet", set, "{ type inet_service ; }"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  auto a = Fw({"add", "--before", "0", "accept dsthost=web.lab proto=tcp"});
+  EXPECT_NE(a.code, 0);
+  EXPECT_NE(a.err.find("drop-all"), std::string::npos) << a.err;
+  // work: drop-all (the final drop's reset), never open.
+  EXPECT_EQ(Curl().code, 7);
+  EXPECT_NE(Udp("203.0.113.10", 7).out, "ping\n");
+  // personal, the other client of sys-firewall, keeps its rules.
+  EXPECT_EQ(inst_->Exec("personal", {"curl", "-sS", "--max-time", "5", "http://203.0.113.10/"}).out,
+            "198.51.100.2\n");
+  // The list is kept as asked, with the error.
+  auto l = Fw({"list"});
+  EXPECT_NE(l.out.find("web.lab"), std::string::npos) << l.out;
+  EXPECT_NE(l.out.find("error: "), std::string::npos) << l.out;
+  auto j = nlohmann::json::parse(Fw({"list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_TRUE(j["error"].is_string()) << j.dump();
+  // The obstacle goes; `apply` brings the rules in force.
+  auto rm = inst_->InNetns("sys-firewall", {"nft", "delete", "set", "inet", "qnet", set});
+  ASSERT_EQ(rm.code, 0) << rm.err;
+  auto ap = Fw({"apply"});
+  ASSERT_EQ(ap.code, 0) << ap.err;
+  EXPECT_EQ(Curl().out, "198.51.100.2\n");
+  EXPECT_EQ(Fw({"list"}).out.find("error: "), std::string::npos);
+}
+
+TEST_F(Firewall, Expire_QnetdDropsTheRuleFromItsListAtItsTime) {
+  auto a = Set({"accept dst4=203.0.113.10 proto=tcp expire=+3", "drop"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  std::this_thread::sleep_for(5s);
+  // `save` writes qnetd's lists as they are, without pruning them itself.
+  const std::string file = "/tmp/" + inst_->name() + "-expired.toml";
+  ASSERT_EQ(inst_->Qnet({"save", file}).code, 0);
+  std::ifstream in(file);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::remove(file.c_str());
+  EXPECT_EQ(text.find("expire"), std::string::npos) << text;
+  EXPECT_NE(text.find("drop"), std::string::npos) << text;
+}
+
+TEST_F(Firewall, Expire_RuleStopsMatchingWithin2sWithTheAgentAndQnetdStopped) {
   auto a = Set({"accept dst4=203.0.113.10 proto=tcp expire=+4", "drop"});
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_EQ(Curl().out, "198.51.100.2\n");
+  // sys-firewall's init and agent stopped (nothing there can act), qnetd killed.
+  const auto stopped = FindPids({"qnet-agent", inst_->name(), "sys-firewall"});
+  ASSERT_FALSE(stopped.empty());
+  for (int pid : stopped) ::kill(pid, SIGSTOP);
+  struct Resume {
+    std::vector<int> pids;
+    ~Resume() {
+      for (int pid : pids) ::kill(pid, SIGCONT);
+    }
+  } resume{stopped};
   for (int pid : FindPids({"qnetd", inst_->name()})) ::kill(pid, SIGKILL);
   // `qnet exec` needs qnetd: send from work's namespace directly.
   auto curl = [] {

@@ -147,4 +147,11 @@ std::vector<int> FindPids(const std::vector<std::string>& words) {
   }
   return out;
 }
+
+nlohmann::json LsRow(const TestInstance& inst, const std::string& qube) {
+  auto r = inst.Qnet({"ls", "--json"});
+  for (const auto& row : nlohmann::json::parse(r.out, nullptr, false))
+    if (row.is_object() && row.value("name", "") == qube) return row;
+  return nlohmann::json();
+}
 }  // namespace qnet::testing

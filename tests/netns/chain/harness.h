@@ -57,9 +57,13 @@ bool HaveRoot();
 
 }  // namespace qnet::testing
 
+#include <nlohmann/json.hpp>
+
 namespace qnet::testing {
 // Pids whose command line contains every one of the given words.
 std::vector<int> FindPids(const std::vector<std::string>& words);
+// The qube's row of `qnet ls --json` (null when absent).
+nlohmann::json LsRow(const TestInstance& inst, const std::string& qube);
 }  // namespace qnet::testing
 
 #include <gtest/gtest.h>

@@ -26,12 +26,7 @@ class Lifecycle : public ::testing::Test {
     inst_ = std::make_unique<TestInstance>(fmt::format("qt-life-{}", ::getpid() % 100000));
   }
   CmdResult Up() { return inst_->Qnet({"up", SourceDir() + "/configs/basic.toml"}); }
-  json Row(const std::string& qube) {
-    auto r = inst_->Qnet({"ls", "--json"});
-    for (const auto& row : json::parse(r.out, nullptr, false))
-      if (row["name"] == qube) return row;
-    return json();
-  }
+  json Row(const std::string& qube) { return LsRow(*inst_, qube); }
   std::string Curl() {
     return inst_->Exec("work", {"curl", "-s", "--max-time", "10", "http://203.0.113.10/"}).out;
   }
