@@ -313,6 +313,38 @@ TEST_F(Firewall, KernelRefusal_OnlyThatQubeDropsAndListShowsTheError) {
   EXPECT_EQ(Fw({"list"}).out.find("error: "), std::string::npos);
 }
 
+TEST_F(Firewall, AgentRestart_TheNewAgentKnowsWhatTheOldOneInstalled) {
+  // An expiring rule has a chain of its own, fw-<id>-x0 (no hostname here:
+  // a name refresh would recompile the client and hide what this tests).
+  ASSERT_EQ(Fw({"add", "--before", "0", "accept proto=tcp expire=+600"}).code, 0);
+  const auto id = LsRow(*inst_, "work").value("id", 0);
+  const std::string chain = fmt::format("fw-{}-x0", id);
+  auto chains = [] { return inst_->InNetns("sys-firewall", {"nft", "list", "chains", "inet"}).out; };
+  ASSERT_NE(chains().find(chain), std::string::npos) << chains();
+  // Kill sys-firewall's agent; its init starts a new one.
+  const int init = LsRow(*inst_, "sys-firewall").value("pid", 0);
+  auto agent = [init] {
+    int pid = 0;
+    std::ifstream(fmt::format("/proc/{}/task/{}/children", init, init)) >> pid;
+    return pid;
+  };
+  const int old = agent();
+  ASSERT_GT(old, 0);
+  ::kill(old, SIGKILL);
+  int now = 0;
+  for (int i = 0; i < 100 && (now == 0 || now == old); ++i) {
+    std::this_thread::sleep_for(50ms);
+    now = agent();
+  }
+  ASSERT_NE(now, old);
+  EXPECT_EQ(Curl().out, "198.51.100.2\n");  // the rules stayed in force
+  // The new agent removes the old one's expiry chain when the rule goes.
+  auto r = Fw({"reset"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(chains().find(chain), std::string::npos) << chains();
+  EXPECT_EQ(Curl().out, "198.51.100.2\n");
+}
+
 TEST_F(Firewall, Expire_QnetdDropsTheRuleFromItsListAtItsTime) {
   auto a = Set({"accept dst4=203.0.113.10 proto=tcp expire=+3", "drop"});
   ASSERT_EQ(a.code, 0) << a.err;
