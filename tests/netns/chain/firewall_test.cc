@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -68,17 +69,35 @@ class Firewall : public SharedChainTest<FirewallTraits> {
   static CmdResult Curl(const std::string& url = "http://203.0.113.10/") {
     return inst_->Exec("work", {"curl", "-sS", "--max-time", "5", url});
   }
-  // UDP echo: prints the reply or the error.
+  // UDP echo: prints the reply, "timeout", or the errno name (EHOSTUNREACH).
   static CmdResult Udp(const std::string& dst, int port) {
     return inst_->Exec("work", {"python3", "-c",
-                                "import socket,sys\n"
+                                "import errno,socket,sys\n"
                                 "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
                                 "s.settimeout(2)\n"
                                 "s.connect((sys.argv[1],int(sys.argv[2])))\n"
                                 "s.send(b'ping')\n"
                                 "try: print(s.recv(64).decode())\n"
-                                "except Exception as e: print(type(e).__name__)\n",
+                                "except socket.timeout: print('timeout')\n"
+                                "except OSError as e: print(errno.errorcode.get(e.errno, 'OSError'))\n",
                                 dst, std::to_string(port)});
+  }
+  // Packets matching the BPF `filter` that reach the lab host (web|dns)
+  // while `send` runs: a capture on its eth0, started first, bounded to 4 s.
+  // -1 when the capture did not report.
+  template <typename F>
+  static long Arrived(const std::string& host, const std::string& filter, F send) {
+    auto cap = std::async(std::launch::async, [&] {
+      return inst_->InNetns("lab-" + host, {Bin("qnet-capture"), "--iface", "eth0", "--filter",
+                                            filter, "--seconds", "4"},
+                            30);
+    });
+    std::this_thread::sleep_for(1s);
+    send();
+    const CmdResult c = cap.get();
+    std::smatch m;
+    if (!std::regex_search(c.out, m, std::regex("captured (\\d+)"))) return -1;
+    return std::stol(m[1]);
   }
   static CmdResult Ping(const std::string& dst) {
     // ping needs a raw socket: as the qube's root, still inside the qube.
@@ -91,6 +110,8 @@ TEST_F(Firewall, DefaultAccept_WebAndUdpEchoReachTheLab) {
   EXPECT_EQ(c.code, 0) << c.err;
   EXPECT_EQ(c.out, "198.51.100.2\n");
   EXPECT_EQ(Udp("203.0.113.10", 7).out, "ping\n");
+  // The capture used below to prove that nothing arrives sees what does.
+  EXPECT_GT(Arrived("web", "tcp dst port 80", [] { Curl(); }), 0);
   auto l = Fw({"list"});
   EXPECT_EQ(l.code, 0) << l.err;
   EXPECT_NE(l.out.find("accept"), std::string::npos) << l.out;
@@ -109,24 +130,37 @@ TEST_F(Firewall, Drop_CurlGetsAResetFastNotATimeout) {
   // curl exit 7 "Connection refused": the SYN got a reset (a drop would be
   // exit 28, a timeout).
   EXPECT_EQ(c.code, 7) << c.err;
-  // UDP gets ICMP admin-prohibited: the sender sees an error, not a timeout.
-  EXPECT_NE(Udp("203.0.113.10", 7).out, "ping\n");
+  // UDP gets ICMP admin-prohibited: the sender sees an error (the kernel
+  // maps it to EHOSTUNREACH), not a timeout.
+  EXPECT_EQ(Udp("203.0.113.10", 7).out, "EHOSTUNREACH\n");
+  // And nothing reached the lab.
+  EXPECT_EQ(Arrived("web", "tcp dst port 80 or udp dst port 7", [] {
+              Curl();
+              Udp("203.0.113.10", 7);
+            }),
+            0);
 }
 
 TEST_F(Firewall, HostRule_OnlyThatHostIsReachable) {
   auto a = Set({"accept dst4=203.0.113.10", "drop"});
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_EQ(Curl().out, "198.51.100.2\n");
-  // The lab DNS server's address is another host: dropped.
-  EXPECT_NE(Udp("203.0.113.53", 53).out, "ping\n");
-  EXPECT_NE(Ping("203.0.113.53").code, 0);
+  // The lab DNS server's address is another host: dropped, nothing arrives.
+  EXPECT_EQ(Arrived("dns", "udp dst port 53 or icmp", [] {
+              EXPECT_EQ(Udp("203.0.113.53", 53).out, "EHOSTUNREACH\n");
+              EXPECT_NE(Ping("203.0.113.53").code, 0);
+            }),
+            0);
 }
 
 TEST_F(Firewall, NetworkAndPortRanges_TcpAndUdpMatchSeparately) {
   auto a = Set({"accept dst4=203.0.113.0/24 proto=tcp dstports=80-80", "drop"});
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_EQ(Curl().out, "198.51.100.2\n");
-  EXPECT_NE(Udp("203.0.113.10", 7).out, "ping\n");  // udp not allowed
+  // udp not allowed: refused at the netvm, nothing arrives.
+  EXPECT_EQ(Arrived("web", "udp dst port 7",
+                    [] { EXPECT_EQ(Udp("203.0.113.10", 7).out, "EHOSTUNREACH\n"); }),
+            0);
   ASSERT_EQ(Fw({"add", "--before", "1", "accept proto=udp dstports=5-9"}).code, 0);
   EXPECT_EQ(Udp("203.0.113.10", 7).out, "ping\n");
 }
@@ -153,7 +187,7 @@ TEST_F(Firewall, Hostname_ResolvedInSysFirewallViaTheLabDns) {
   auto a = Set({"accept dsthost=web.lab proto=tcp", "drop"});
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_EQ(Curl().out, "198.51.100.2\n");
-  EXPECT_NE(Udp("203.0.113.10", 7).out, "ping\n");
+  EXPECT_EQ(Udp("203.0.113.10", 7).out, "EHOSTUNREACH\n");
 }
 
 TEST_F(Firewall, Hostname_RecordChangedWhileLiveIsFollowedAtTheRefresh) {
@@ -293,7 +327,7 @@ TEST_F(Firewall, KernelRefusal_OnlyThatQubeDropsAndListShowsTheError) {
   EXPECT_NE(a.err.find("drop-all"), std::string::npos) << a.err;
   // work: drop-all (the final drop's reset), never open.
   EXPECT_EQ(Curl().code, 7);
-  EXPECT_NE(Udp("203.0.113.10", 7).out, "ping\n");
+  EXPECT_EQ(Udp("203.0.113.10", 7).out, "EHOSTUNREACH\n");
   // personal, the other client of sys-firewall, keeps its rules.
   EXPECT_EQ(inst_->Exec("personal", {"curl", "-sS", "--max-time", "5", "http://203.0.113.10/"}).out,
             "198.51.100.2\n");
