@@ -3,6 +3,7 @@
 // lab's IPv6 hosts (web 2001:db8:2::10: HTTP 80, TCP/UDP echo 7; dns
 // 2001:db8:2::53). Each test starts from `qnet firewall work reset`.
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -267,6 +268,81 @@ TEST_F(Firewall6, Hostname_AaaaOpensTheIpv6AddressToo) {
   EXPECT_EQ(d.code, 7) << d.err;
   // A drop by name closes the IPv6 address as well.
   ASSERT_EQ(Set({"drop dsthost=web.lab", "accept"}).code, 0);
+  EXPECT_EQ(Curl(kWebUrl6).code, 7);
+  EXPECT_EQ(Curl(kWebUrl4).code, 7);
+}
+
+// Makes sys-firewall's own DNS queries of one type for one 7-character name
+// fail (dropped on their way out by a table of the test's own, so the send
+// fails at once), and adds the name to the lab DNS; both undone on every exit.
+class DnsFault {
+ public:
+  // qname: the name's wire form as hex (9 bytes); qtype 1 (A) or 28 (AAAA).
+  DnsFault(const TestInstance& inst, const std::string& name, const std::string& qname_hex,
+           int qtype)
+      : inst_(inst), records_("/run/qnet/" + inst.name() + "/lab/records") {
+    std::ifstream in(records_);
+    original_.assign(std::istreambuf_iterator<char>(in), {});
+    std::ofstream(records_, std::ios::trunc)
+        << original_ << name << " A 203.0.113.53 60\n"
+        << name << " AAAA 2001:db8:2::53 60\n";
+    ok_ = inst_.InNetns("sys-firewall", {"nft", "add", "table", "inet", kTable}).code == 0 &&
+          inst_.InNetns("sys-firewall", {"nft", "add", "chain", "inet", kTable, "out",
+                                         "{ type filter hook output priority -10; }"})
+                  .code == 0 &&
+          inst_.InNetns("sys-firewall",
+                        {"nft", "add", "rule", "inet", kTable, "out", "udp", "dport", "53",
+                         "@th,160,72", "0x" + qname_hex, "@th,232,16", std::to_string(qtype),
+                         "counter", "drop"})
+                  .code == 0;
+  }
+  ~DnsFault() {
+    inst_.InNetns("sys-firewall", {"nft", "delete", "table", "inet", kTable});
+    std::ofstream(records_, std::ios::trunc) << original_;
+  }
+  DnsFault(const DnsFault&) = delete;
+  DnsFault& operator=(const DnsFault&) = delete;
+  bool ok() const { return ok_; }
+  // How many queries the fault swallowed.
+  long dropped() const {
+    auto r = inst_.InNetns("sys-firewall", {"nft", "list", "table", "inet", kTable});
+    size_t at = r.out.find("counter packets ");
+    return at == std::string::npos ? -1 : std::stol(r.out.substr(at + 16));
+  }
+
+ private:
+  static constexpr const char* kTable = "qt-dnsfault";
+  const TestInstance& inst_;
+  std::string records_;
+  std::string original_;
+  bool ok_ = false;
+};
+
+// Contract 9 with both families: a name whose A (or AAAA) query fails while
+// the other type answers is unresolved as a whole. Were it resolved with one
+// family's addresses only, `drop dsthost=NAME` would hold for that family
+// and leave the other open.
+TEST_F(Firewall6, Hostname_ALookupFailing_DropRuleStillClosesBothFamilies) {
+  DnsFault fault(*inst_, "fa4.lab", "03666134036c616200", 1);
+  ASSERT_TRUE(fault.ok());
+  auto a = Set({"drop dsthost=fa4.lab", "accept"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_GT(fault.dropped(), 0) << "the A query was never sent";
+  EXPECT_NE(Ping("203.0.113.53").code, 0) << "IPv4 opened by a failed A lookup";
+  EXPECT_NE(Ping(kDns6).code, 0);
+  // The rule and all after it became drop: the list's accept is gone too.
+  EXPECT_EQ(Curl(kWebUrl6).code, 7);
+  EXPECT_EQ(Curl(kWebUrl4).code, 7);
+}
+
+TEST_F(Firewall6, Hostname_AaaaLookupFailing_DropRuleStillClosesBothFamilies) {
+  DnsFault fault(*inst_, "fa6.lab", "03666136036c616200", 28);
+  ASSERT_TRUE(fault.ok());
+  auto a = Set({"drop dsthost=fa6.lab", "accept"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_GT(fault.dropped(), 0) << "the AAAA query was never sent";
+  EXPECT_NE(Ping(kDns6).code, 0) << "IPv6 opened by a failed AAAA lookup";
+  EXPECT_NE(Ping("203.0.113.53").code, 0);
   EXPECT_EQ(Curl(kWebUrl6).code, 7);
   EXPECT_EQ(Curl(kWebUrl4).code, 7);
 }
