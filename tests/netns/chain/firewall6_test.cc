@@ -130,6 +130,18 @@ long Counter(const TestInstance& inst, const std::string& chain, const std::stri
   return std::stol(r.out.substr(at + 16));
 }
 
+// Runs first, right after `qnet up`: every address on the chain's links is
+// qnet's own, link-locals included, so none is still in DAD. (A link-local in
+// DAD held up IPv6 forwarded toward a client for about 2 s after a link came
+// up: a router solicits from it and sends nothing while it is tentative.)
+TEST_F(Firewall6, AfterUp_NoAddressIsStillInDad) {
+  for (const char* ns : {"sys-net", "sys-firewall", "work", "lab-router", "lab-web", "lab-dns"}) {
+    auto r = inst_->InNetns(ns, {"ip", "-6", "-o", "addr", "show", "tentative"});
+    EXPECT_EQ(r.code, 0) << ns << ": " << r.err;
+    EXPECT_EQ(r.out, "") << ns;
+  }
+}
+
 TEST_F(Firewall6, RoutedBasics_WebAndUdpEchoReachTheLabOverIpv6) {
   // work has its own Qubes IPv6 address and a default route over sys-firewall.
   const std::string work6 = Addr("work", "eth0");
