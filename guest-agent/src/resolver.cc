@@ -111,9 +111,7 @@ firewall::Resolution ResolveName(const std::string& name, bool ipv6) {
   }
   r.ok = !r.addresses.empty();
   if (!r.ok) {
-    r.error = !a4.error.empty() ? a4.error
-              : !a6.error.empty() ? a6.error
-                                  : "no address records";
+    r.error = !a4.error.empty() ? a4.error : !a6.error.empty() ? a6.error : "no address records";
   }
   return r;
 }

@@ -102,8 +102,8 @@ class Firewall6 : public SharedChainTest<Firewall6Traits> {
   }
   // The global IPv6 address of `qube` on `ifname`, in the test's own view.
   static std::string Addr(const std::string& qube, const std::string& ifname) {
-    auto r = inst_->InNetns(qube, {"ip", "-6", "-o", "addr", "show", "dev", ifname, "scope",
-                                   "global"});
+    auto r =
+        inst_->InNetns(qube, {"ip", "-6", "-o", "addr", "show", "dev", ifname, "scope", "global"});
     // "2: eth0    inet6 fd09:24ef:4179::a89:3/128 scope global ..."
     auto at = r.out.find("inet6 ");
     if (at == std::string::npos) return "";
@@ -115,9 +115,7 @@ class Firewall6 : public SharedChainTest<Firewall6Traits> {
 // The sender's view of a rejected UDP datagram: ICMPv6 destination
 // unreachable, administratively prohibited (EACCES) at once; neither the echo
 // nor a timeout (a silent drop).
-void ExpectRejectedUdp(const CmdResult& r) {
-  EXPECT_EQ(r.out, "PermissionError\n") << r.err;
-}
+void ExpectRejectedUdp(const CmdResult& r) { EXPECT_EQ(r.out, "PermissionError\n") << r.err; }
 
 // The packet counter of the first rule in `chain` of sys-firewall's qnet
 // table whose text contains `match` (-1 when none).
@@ -217,10 +215,10 @@ TEST_F(Firewall6, Icmpv6Type_EchoRequestAllowedOnlyWhenListed) {
   ASSERT_EQ(Set({"accept proto=tcp", "drop"}).code, 0);
   EXPECT_NE(Ping(kWeb6).code, 0);
   // icmptype with an IPv6 destination is an ICMPv6 type: 128 echo request.
-  ASSERT_EQ(Fw({"add", "--before", "0",
-                std::string("accept dst6=") + kWeb6 + " proto=icmp icmptype=128"})
-                .code,
-            0);
+  ASSERT_EQ(
+      Fw({"add", "--before", "0", std::string("accept dst6=") + kWeb6 + " proto=icmp icmptype=128"})
+          .code,
+      0);
   auto p = Ping(kWeb6);
   EXPECT_EQ(p.code, 0) << p.out << p.err;
   // It is IPv6-only: IPv4 ping stays dropped.
@@ -295,17 +293,15 @@ class DnsFault {
       : inst_(inst), records_("/run/qnet/" + inst.name() + "/lab/records") {
     std::ifstream in(records_);
     original_.assign(std::istreambuf_iterator<char>(in), {});
-    std::ofstream(records_, std::ios::trunc)
-        << original_ << name << " A 203.0.113.53 60\n"
-        << name << " AAAA 2001:db8:2::53 60\n";
+    std::ofstream(records_, std::ios::trunc) << original_ << name << " A 203.0.113.53 60\n"
+                                             << name << " AAAA 2001:db8:2::53 60\n";
     ok_ = inst_.InNetns("sys-firewall", {"nft", "add", "table", "inet", kTable}).code == 0 &&
           inst_.InNetns("sys-firewall", {"nft", "add", "chain", "inet", kTable, "out",
                                          "{ type filter hook output priority -10; }"})
                   .code == 0 &&
-          inst_.InNetns("sys-firewall",
-                        {"nft", "add", "rule", "inet", kTable, "out", "udp", "dport", "53",
-                         "@th,160,72", "0x" + qname_hex, "@th,232,16", std::to_string(qtype),
-                         "counter", "drop"})
+          inst_.InNetns("sys-firewall", {"nft", "add", "rule", "inet", kTable, "out", "udp",
+                                         "dport", "53", "@th,160,72", "0x" + qname_hex,
+                                         "@th,232,16", std::to_string(qtype), "counter", "drop"})
                   .code == 0;
   }
   ~DnsFault() {
@@ -365,8 +361,8 @@ TEST_F(Firewall6, SpoofedIpv6SourceIsDropped) {
   const std::string rule = "ip6 saddr != @netvm-clients6";
   const long before = Counter(*inst_, "netvm-forward", rule);
   ASSERT_GE(before, 0) << "no anti-spoofing rule for IPv6 in sys-firewall";
-  auto add = inst_->Exec(
-      "work", {"ip", "-6", "addr", "add", spoof + "/128", "dev", "eth0", "nodad"}, true);
+  auto add = inst_->Exec("work",
+                         {"ip", "-6", "addr", "add", spoof + "/128", "dev", "eth0", "nodad"}, true);
   ASSERT_EQ(add.code, 0) << add.err;
   auto c = Curl(kWebUrl6, {"--interface", spoof});
   auto u = inst_->Exec("work", {"python3", "-c",
@@ -409,8 +405,7 @@ TEST_F(Firewall6, NeighbourDiscovery_KeepsWorkingUnderADropAllList) {
 }
 
 TEST_F(Firewall6, RuleChange_CutsADeniedEstablishedIpv6Connection) {
-  ASSERT_EQ(Set({std::string("accept dst6=") + kWeb6 + " proto=tcp dstports=7", "accept"}).code,
-            0);
+  ASSERT_EQ(Set({std::string("accept dst6=") + kWeb6 + " proto=tcp dstports=7", "accept"}).code, 0);
   auto cut = std::async(std::launch::async, [] {
     return inst_->Exec("work", {"python3", "-c", kEchoClient6, "20"});
   });
