@@ -252,6 +252,10 @@ TEST_F(Firewall6, FamilyRules_Ipv4DoesNotOpenIpv6AndViceVersa) {
   ASSERT_EQ(Set({std::string("accept dst6=") + kWeb6, "drop"}).code, 0);
   EXPECT_EQ(Curl(kWebUrl6).out, kSeen6);
   EXPECT_EQ(Curl(kWebUrl4).code, 7);
+  // dsthost= with an IPv6 literal is a dst6 rule.
+  ASSERT_EQ(Set({std::string("accept dsthost=") + kWeb6, "drop"}).code, 0);
+  EXPECT_EQ(Curl(kWebUrl6).out, kSeen6);
+  EXPECT_EQ(Curl(kWebUrl4).code, 7);
   // A drop of one family leaves the other open.
   ASSERT_EQ(Set({std::string("drop dst6=") + kWeb6, "accept"}).code, 0);
   EXPECT_EQ(Curl(kWebUrl4).out, kSeen4);
