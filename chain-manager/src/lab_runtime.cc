@@ -29,11 +29,23 @@ Status WaitReady(int fd, const std::string& host, std::chrono::milliseconds time
   return OkStatus();
 }
 
+// A router solicits a neighbour from its link-local address when the
+// packet's source is not its own, and sends nothing while that address is in
+// DAD: about 2 s after a link came up, forwarded IPv6 stalled. The lab assigns
+// every address itself, so no link in it runs DAD. Links made in `netns_fd`
+// from now on inherit "default"; a link moved in does too.
+Status NoDad(int netns_fd) {
+  QNET_TRY(netlink::SetSysctlInNetns(netns_fd, "net/ipv6/conf/all/accept_dad", "0"));
+  return netlink::SetSysctlInNetns(netns_fd, "net/ipv6/conf/default/accept_dad", "0");
+}
+
 Status ConfigureHost(int netns_fd, const IpAddr& addr4, const IpAddr& addr6, bool ipv6) {
   QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl, netlink::Socket::OpenInNetns(NETLINK_ROUTE, netns_fd));
   if (!ipv6) {
     QNET_TRY(netlink::SetSysctlInNetns(netns_fd, "net/ipv6/conf/all/disable_ipv6", "1"));
     QNET_TRY(netlink::SetSysctlInNetns(netns_fd, "net/ipv6/conf/default/disable_ipv6", "1"));
+  } else {
+    QNET_TRY(netlink::SetSysctlInNetns(netns_fd, "net/ipv6/conf/eth0/accept_dad", "0"));
   }
   QNET_TRY(netlink::SetLinkUp(rtnl, "lo", true));
   QNET_TRY(netlink::SetLinkUp(rtnl, "eth0", true));
@@ -65,6 +77,7 @@ Result<std::unique_ptr<LabRuntime>> LabRuntime::Start(const Instance& inst,
   QNET_TRY(netlink::SetSysctlInNetns(rfd, "net/ipv4/ip_forward", "1"));
   if (ipv6) {
     QNET_TRY(netlink::SetSysctlInNetns(rfd, "net/ipv6/conf/all/forwarding", "1"));
+    QNET_TRY(NoDad(rfd));
   } else {
     QNET_TRY(netlink::SetSysctlInNetns(rfd, "net/ipv6/conf/all/disable_ipv6", "1"));
     QNET_TRY(netlink::SetSysctlInNetns(rfd, "net/ipv6/conf/default/disable_ipv6", "1"));
@@ -121,6 +134,7 @@ Status LabRuntime::StartHost(const std::string& name, std::vector<std::string> a
   wr.reset();
   QNET_TRY(runtime::PinNamespace(pid, "net", inst_.netns_path(ns_name)));
   QNET_ASSIGN_OR_RETURN(UniqueFd host_fd, OpenFd(inst_.netns_path(ns_name), O_RDONLY));
+  if (ipv6_) QNET_TRY(NoDad(host_fd.get()));
   {
     QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl,
                           netlink::Socket::OpenInNetns(NETLINK_ROUTE, router_fd_.get()));

@@ -1,6 +1,7 @@
 #include "net_setup.h"
 
 #include <fcntl.h>
+#include <linux/if_addr.h>
 
 #include "init.h"
 #include "qnet/base/fd.h"
@@ -10,6 +11,28 @@
 
 namespace qnet::agent {
 namespace {
+
+// A router solicits a neighbour from the packet's source address when that
+// is its own on the link, else from its link-local address, and sends no
+// solicitation at all while that address is in DAD: for about 2 s after a
+// link came up, IPv6 forwarded toward a client (replies, rejects) stalled.
+// Every address on qnet's links is qnet's own, so the link-local skips DAD
+// like the others: one made later is made without it, one in DAD is
+// replaced by the same address, usable at once.
+Status LinkLocalWithoutDad(netlink::Socket& rtnl, const std::string& ifname) {
+  QNET_TRY(netlink::SetIfSysctl("ipv6", ifname, "accept_dad", "0"));
+  QNET_ASSIGN_OR_RETURN(std::vector<netlink::AddrInfo> addrs, netlink::ListAddresses(rtnl, ifname));
+  for (const netlink::AddrInfo& a : addrs) {
+    if (!a.prefix.addr().is_v6() || a.scope != netlink::Scope::kLink ||
+        (a.flags & IFA_F_TENTATIVE) == 0) {
+      continue;
+    }
+    QNET_TRY(netlink::DeleteAddress(rtnl, ifname, a.prefix));
+    QNET_TRY(netlink::AddAddress(rtnl, ifname, a.prefix,
+                                 {.nodad = true, .scope = netlink::Scope::kLink}));
+  }
+  return OkStatus();
+}
 
 Status SetUpUplink(netlink::Socket& rtnl, const AgentConfig& c) {
   const Uplink& u = *c.uplink;
@@ -24,6 +47,7 @@ Status SetUpUplink(netlink::Socket& rtnl, const AgentConfig& c) {
   QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix(IpAddr::V4(0), 0), .gateway = u.gateway4,
                                     .dev = u.ifname}));
   if (c.ipv6 && u.addr6 && u.gateway6) {
+    QNET_TRY(LinkLocalWithoutDad(rtnl, u.ifname));
     QNET_TRY(netlink::AddAddress(rtnl, u.ifname, *u.addr6, {.nodad = true}));
     if (u.gateway_mac) {
       QNET_ASSIGN_OR_RETURN(netlink::Mac mac, netlink::Mac::Parse(*u.gateway_mac));
@@ -44,6 +68,7 @@ Status SetUpClient(netlink::Socket& rtnl, const AgentConfig& c, const Client& cl
   QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(cl.addr4), .dev = cl.vif,
                                     .scope = netlink::Scope::kLink, .prefsrc = c.addr4}));
   if (c.ipv6 && cl.addr6 && c.addr6) {
+    QNET_TRY(LinkLocalWithoutDad(rtnl, cl.vif));
     QNET_TRY(netlink::SetIfSysctl("ipv6", cl.vif, "proxy_ndp", "1"));
     QNET_TRY(netlink::AddAddress(rtnl, cl.vif, IpPrefix::Host(*c.addr6), {.nodad = true}));
     QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(*cl.addr6), .dev = cl.vif,

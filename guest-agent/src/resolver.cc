@@ -42,18 +42,36 @@ class ResState {
   bool ok_ = false;
 };
 
-// Appends the answers of one query type; returns an error text or "".
-std::string Query(ResState& rs, const std::string& name, int type,
-                  std::vector<firewall::ResolvedAddress>& out) {
+// One query's outcome. Only "no such name" and "no records of this type"
+// are answers; a timeout, SERVFAIL, REFUSED or a malformed reply leave the
+// type's addresses unknown.
+struct Outcome {
+  bool answered = true;
+  std::string error;  // "" when records came back
+};
+
+const char* TypeName(int type) { return type == ns_t_a ? "A" : "AAAA"; }
+
+// Appends the answers of one query type.
+Outcome Query(ResState& rs, const std::string& name, int type,
+              std::vector<firewall::ResolvedAddress>& out) {
   std::array<unsigned char, 4096> buf{};
   int n = ::res_nquery(rs.get(), name.c_str(), ns_c_in, type, buf.data(),
                        static_cast<int>(buf.size()));
-  if (n < 0) return fmt::format("{}: {}", type == ns_t_a ? "A" : "AAAA", ::hstrerror(rs.get()->res_h_errno));
+  if (n < 0) {
+    const int h = rs.get()->res_h_errno;
+    return {h == HOST_NOT_FOUND || h == NO_DATA,
+            fmt::format("{}: {}", TypeName(type), ::hstrerror(h))};
+  }
   ns_msg msg;
-  if (::ns_initparse(buf.data(), n, &msg) < 0) return "malformed DNS reply";
+  if (::ns_initparse(buf.data(), n, &msg) < 0) {
+    return {false, fmt::format("{}: malformed DNS reply", TypeName(type))};
+  }
   for (int i = 0; i < ns_msg_count(msg, ns_s_an); ++i) {
     ns_rr rr;
-    if (::ns_parserr(&msg, ns_s_an, i, &rr) < 0) return "malformed DNS answer";
+    if (::ns_parserr(&msg, ns_s_an, i, &rr) < 0) {
+      return {false, fmt::format("{}: malformed DNS answer", TypeName(type))};
+    }
     if (ns_rr_type(rr) != type) continue;  // CNAMEs on the way
     const size_t len = ns_rr_rdlen(rr);
     std::string text(INET6_ADDRSTRLEN, '\0');
@@ -68,7 +86,7 @@ std::string Query(ResState& rs, const std::string& name, int type,
     if (!addr) continue;
     out.push_back({*addr, std::chrono::seconds(ns_rr_ttl(rr))});
   }
-  return "";
+  return {};
 }
 
 }  // namespace
@@ -80,10 +98,21 @@ firewall::Resolution ResolveName(const std::string& name, bool ipv6) {
     r.error = "resolver: cannot read /etc/resolv.conf";
     return r;
   }
-  std::string err4 = Query(rs, name, ns_t_a, r.addresses);
-  std::string err6 = ipv6 ? Query(rs, name, ns_t_aaaa, r.addresses) : std::string();
+  Outcome a4 = Query(rs, name, ns_t_a, r.addresses);
+  Outcome a6 = ipv6 ? Query(rs, name, ns_t_aaaa, r.addresses) : Outcome{};
+  // One type failing must not leave the other's addresses standing alone: a
+  // drop rule would then hold for one family and open the other (contract
+  // 9). The whole name is unresolved until both types have an answer.
+  for (const Outcome* o : {&a4, &a6}) {
+    if (o->answered) continue;
+    r.addresses.clear();
+    r.error = o->error;
+    return r;
+  }
   r.ok = !r.addresses.empty();
-  if (!r.ok) r.error = err4.empty() ? (err6.empty() ? "no address records" : err6) : err4;
+  if (!r.ok) {
+    r.error = !a4.error.empty() ? a4.error : !a6.error.empty() ? a6.error : "no address records";
+  }
   return r;
 }
 
