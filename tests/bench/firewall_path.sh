@@ -44,7 +44,7 @@ LOADER=$BIN/firewall_load_synthetic
 for f in "$QNET" "$CONNRATE" "$LOADER"; do
   [[ -x $f ]] || { echo "firewall_path.sh: no $f (build qnet qnetd qnet-agent qnet-lab qnet-connrate firewall_load_synthetic)" >&2; exit 2; }
 done
-command -v iperf3 >/dev/null || { echo "firewall_path.sh: iperf3 missing" >&2; exit 2; }
+for c in iperf3 jq ss; do command -v $c >/dev/null || { echo "firewall_path.sh: $c missing" >&2; exit 2; }; done
 [[ -f configs/basic.toml ]] || { echo "firewall_path.sh: run from the repo root" >&2; exit 2; }
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -ge 1 && $RUNS -le 20 ]] || { echo "bad RUNS=$RUNS (1-20)" >&2; exit 2; }
 for v in IPERF_SECONDS CONN_SECONDS; do
@@ -176,9 +176,13 @@ for ((r = 1; r <= RUNS; r++)); do
     echo "run $r $st: iperf3 $mb Mbit/s | tcp $tcp conn/s ($tf failed) | udp $udp flows/s ($uf failed)$extra"
   done
 done
-# What state B looked like in sys-firewall (last run): rules in its table.
-fw_rules=$(ip netns exec "$INST-sys-firewall" nft list table inet qnet | grep -c ' counter ' || true)
-echo "state B: sys-firewall's table holds $fw_rules rules with a counter (work's 10 + ${SYNTH}x10 synthetic + each client's final drop + the base rules)"
+# What state B looked like in sys-firewall (last run): its rules, and the hit
+# count of work's final accept (the traffic went through work's 10 rules).
+# The loop ends in state B.
+fw_rules=$(ip netns exec "$INST-sys-firewall" nft -j list table inet qnet | jq '[.nftables[] | select(.rule)] | length')
+echo "state B: sys-firewall's table holds $fw_rules rules (work's 10 + ${SYNTH}x10 synthetic, each client's final drop, shared and base rules)"
+echo "state B: work's rules with hit counts from the last B run (\`qnet firewall work list\`):"
+qn firewall work list | sed 's/^/  /'
 
 row() { printf '%-28s %10s %10s %7s  %s\n' "$@"; }
 echo
