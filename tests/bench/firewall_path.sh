@@ -17,7 +17,8 @@
 # concurrent) from qb-fw-work to 203.0.113.10 port 7 (the lab's echo).
 #
 # Environment: RUNS (per state, default 5), IPERF_SECONDS (3), CONN_SECONDS
-# (3), WORKERS (4), SYNTH (999).
+# (3), WORKERS (4), SYNTH (999), SETTLE (seconds after a state change, 1).
+# Runs alternate A B, B A, ... so neither state always goes first.
 #
 # Instance qb-fw only; everything is removed on every exit path (trap):
 # iperf3 and every process started here, `qnet down --all`, and the script
@@ -32,6 +33,7 @@ IPERF_SECONDS=${IPERF_SECONDS:-3}
 CONN_SECONDS=${CONN_SECONDS:-3}
 WORKERS=${WORKERS:-4}
 SYNTH=${SYNTH:-999}
+SETTLE=${SETTLE:-1}
 INST=qb-fw
 DST=203.0.113.10
 IPERF_PORT=5201
@@ -52,6 +54,7 @@ for v in IPERF_SECONDS CONN_SECONDS; do
 done
 [[ $WORKERS =~ ^[0-9]+$ && $WORKERS -ge 1 && $WORKERS -le 64 ]] || { echo "bad WORKERS" >&2; exit 2; }
 [[ $SYNTH =~ ^[0-9]+$ && $SYNTH -ge 1 && $SYNTH -le 5000 ]] || { echo "bad SYNTH" >&2; exit 2; }
+[[ $SETTLE =~ ^[0-9]+$ && $SETTLE -le 10 ]] || { echo "bad SETTLE (0-10)" >&2; exit 2; }
 
 NS_WORK=$INST-work
 NS_FW=/run/netns/$INST-sys-firewall
@@ -145,7 +148,7 @@ measure() {
 }
 
 echo "qnet firewall_path: $(date -u '+%F %T') UTC, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r)"
-echo "build: $BUILD  runs per state: $RUNS  iperf3 -t $IPERF_SECONDS  connrate ${CONN_SECONDS}s x $WORKERS workers  synthetic clients: $SYNTH"
+echo "build: $BUILD  order: A B, B A, ...  settle ${SETTLE}s  runs per state: $RUNS  iperf3 -t $IPERF_SECONDS  connrate ${CONN_SECONDS}s x $WORKERS workers  synthetic clients: $SYNTH"
 
 qn down --all >/dev/null 2>&1 || true
 qn up configs/basic.toml >"$TMP/up.out" 2>&1 || { echo "qnet up failed: $(cat "$TMP/up.out")" >&2; exit 1; }
@@ -165,24 +168,29 @@ done
 
 A_MB=() A_TCP=() A_UDP=() B_MB=() B_TCP=() B_UDP=() FAILS=0
 for ((r = 1; r <= RUNS; r++)); do
-  for st in A B; do
+  # A B, then B A: neither state always goes first; SETTLE seconds after a
+  # state change let the kernel finish freeing what the change removed.
+  order="A B"; (( r % 2 )) || order="B A"
+  for st in $order; do
     "state_${st,,}"
+    sleep "$SETTLE"
     read -r mb tcp tf udp uf < <(measure)
     [[ -n ${uf:-} ]] || { echo "firewall_path.sh: measurement failed" >&2; exit 1; }
     FAILS=$((FAILS + ${tf%.*} + ${uf%.*}))
     if [[ $st == A ]]; then A_MB+=("$mb"); A_TCP+=("$tcp"); A_UDP+=("$udp"); else B_MB+=("$mb"); B_TCP+=("$tcp"); B_UDP+=("$udp"); fi
     extra=''
     [[ $st == B && $r == 1 ]] && extra=" [$(cat "$TMP/load.out")]"
+    [[ $st == B ]] && qn firewall work list >"$TMP/work-list.txt"
     echo "run $r $st: iperf3 $mb Mbit/s | tcp $tcp conn/s ($tf failed) | udp $udp flows/s ($uf failed)$extra"
   done
 done
 # What state B looked like in sys-firewall (last run): its rules, and the hit
 # count of work's final accept (the traffic went through work's 10 rules).
-# The loop ends in state B.
+state_b
 fw_rules=$(ip netns exec "$INST-sys-firewall" nft -j list table inet qnet | jq '[.nftables[] | select(.rule)] | length')
 echo "state B: sys-firewall's table holds $fw_rules rules (work's 10 + ${SYNTH}x10 synthetic, each client's final drop, shared and base rules)"
 echo "state B: work's rules with hit counts from the last B run (\`qnet firewall work list\`):"
-qn firewall work list | sed 's/^/  /'
+sed 's/^/  /' "$TMP/work-list.txt"
 
 row() { printf '%-28s %10s %10s %7s  %s\n' "$@"; }
 echo
