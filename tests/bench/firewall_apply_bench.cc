@@ -18,8 +18,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/netlink.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -115,8 +115,7 @@ Result<agent::AgentConfig> NetvmConfig(const std::vector<firewall::Client>& clie
 // start: lockdown, then the capability chains with the role's rules (the
 // clients' anti-spoofing set filled), the firewall chains still absent.
 Status FreshTable(netlink::Socket& nf, const agent::AgentConfig& config) {
-  QNET_ASSIGN_OR_RETURN(bool exists,
-                        nft::TableExists(nf, nft::Family::kInet, nft::kQnetTableName));
+  QNET_ASSIGN_OR_RETURN(bool exists, nft::TableExists(nf, nft::Family::kInet, nft::kQnetTableName));
   if (exists) {
     nft::Batch del;
     del.DelTable(nft::QnetTable());
@@ -291,7 +290,8 @@ int Run(const Options& o) {
     return 1;
   };
   // Everything below happens in a namespace of our own that dies with us.
-  if (::unshare(CLONE_NEWNET) != 0) return fail("setup", ErrnoError("unshare(CLONE_NEWNET)", errno));
+  if (::unshare(CLONE_NEWNET) != 0)
+    return fail("setup", ErrnoError("unshare(CLONE_NEWNET)", errno));
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
 
@@ -313,10 +313,13 @@ int Run(const Options& o) {
   std::strftime(date, sizeof(date), "%F %T", std::gmtime(&now));
   std::printf("qnet firewall_apply_bench: %s UTC, %u cores, load %.2f %.2f %.2f\n", date,
               std::thread::hardware_concurrency(), load[0], load[1], load[2]);
-  std::printf("%u synthetic clients x %zu Qubes rules = %zu rules; %u runs, %u one-client changes\n",
-              o.clients, kRulesPerClient, o.clients * kRulesPerClient, o.reps, o.changes);
-  std::printf("qnet: Compile + FirewallInstallBatch + Commit, one transaction, into a fresh netvm table\n");
-  std::printf("nft:  `nft -f` of one `add rule ... ip saddr CLIENT ...` per Qubes rule (linear chain),\n");
+  std::printf(
+      "%u synthetic clients x %zu Qubes rules = %zu rules; %u runs, %u one-client changes\n",
+      o.clients, kRulesPerClient, o.clients * kRulesPerClient, o.reps, o.changes);
+  std::printf(
+      "qnet: Compile + FirewallInstallBatch + Commit, one transaction, into a fresh netvm table\n");
+  std::printf(
+      "nft:  `nft -f` of one `add rule ... ip saddr CLIENT ...` per Qubes rule (linear chain),\n");
   std::printf("      into the same fresh table; wall time of the nft process\n\n");
 
   std::vector<double> q_total, q_compile, q_batch, q_commit, q_encode, n_total, n_empty, w_commit;
@@ -361,9 +364,10 @@ int Run(const Options& o) {
     q_bytes = q->bytes;
     n_total.push_back(*n);
     n_empty.push_back(*e);
-    std::printf("run %u: qnet %.1f ms (compile %.1f, batch %.1f, commit %.1f) | nft -f linear %.1f ms "
-                "(empty nft -f %.1f ms) | what-if one ACK: commit %.1f ms\n",
-                r, q->total(), q->compile, q->batch, q->commit, *n, *e, w_commit.back());
+    std::printf(
+        "run %u: qnet %.1f ms (compile %.1f, batch %.1f, commit %.1f) | nft -f linear %.1f ms "
+        "(empty nft -f %.1f ms) | what-if one ACK: commit %.1f ms\n",
+        r, q->total(), q->compile, q->batch, q->commit, *n, *e, w_commit.back());
     std::fflush(stdout);
   }
 
@@ -387,16 +391,18 @@ int Run(const Options& o) {
   const double qm = Median(q_total), nm = Median(n_total), cm = Median(c_total);
   const double ratio = qm > 0 ? nm / qm : 0;
   auto met = [](bool ok) { return ok ? "met" : "NOT met"; };
-  std::printf("\nrules in the table after run 1 (`nft -j list`, base and role rules included): "
-              "qnet %zu, linear %zu; qnet's transaction: %zu messages, %.2f MB\n",
-              q_rules, n_rules, q_ops, static_cast<double>(q_bytes) / 1e6);
+  std::printf(
+      "\nrules in the table after run 1 (`nft -j list`, base and role rules included): "
+      "qnet %zu, linear %zu; qnet's transaction: %zu messages, %.2f MB\n",
+      q_rules, n_rules, q_ops, static_cast<double>(q_bytes) / 1e6);
   std::printf("one-client changes (client %u, alternating two lists): %s ms\n\n", pick,
               Join(c_total).c_str());
   std::printf("medians in ms                                   qnet   nft -f  ratio  target\n");
-  std::printf("apply %u clients x %zu rules (one transaction) %7.1f %8.1f %6.2f  < %.0f ms: %s; "
-              "ratio >= %.0f: %s\n",
-              o.clients, kRulesPerClient, qm, nm, ratio, kApplyTargetMs, met(qm < kApplyTargetMs),
-              kRatioTarget, met(ratio >= kRatioTarget));
+  std::printf(
+      "apply %u clients x %zu rules (one transaction) %7.1f %8.1f %6.2f  < %.0f ms: %s; "
+      "ratio >= %.0f: %s\n",
+      o.clients, kRulesPerClient, qm, nm, ratio, kApplyTargetMs, met(qm < kApplyTargetMs),
+      kRatioTarget, met(ratio >= kRatioTarget));
   std::printf("  of which compile                              %7.1f\n", Median(q_compile));
   std::printf("  of which FirewallInstallBatch                 %7.1f\n", Median(q_batch));
   std::printf("  of which Commit (encode + kernel)             %7.1f\n", Median(q_commit));
@@ -407,10 +413,12 @@ int Run(const Options& o) {
               Median(q_compile) + Median(q_batch) + Median(w_commit), nm,
               nm / (Median(q_compile) + Median(q_batch) + Median(w_commit)));
   std::printf("  nft -f of an empty file (process start)                %8.1f\n", Median(n_empty));
-  std::printf("one client's change, %u loaded                  %7.2f        -      -  < %.0f ms: %s\n",
-              o.clients, cm, kChangeTargetMs, met(cm < kChangeTargetMs));
+  std::printf(
+      "one client's change, %u loaded                  %7.2f        -      -  < %.0f ms: %s\n",
+      o.clients, cm, kChangeTargetMs, met(cm < kChangeTargetMs));
   std::printf("ratio = nft -f / qnet: > 1 means qnet is faster\n");
-  std::printf("runs, apply ms: qnet %s | nft -f %s\n", Join(q_total).c_str(), Join(n_total).c_str());
+  std::printf("runs, apply ms: qnet %s | nft -f %s\n", Join(q_total).c_str(),
+              Join(n_total).c_str());
   return 0;
 }
 

@@ -210,8 +210,8 @@ int Main(int argc, char** argv) {
   }
   Totals totals;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(o.seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   std::vector<std::thread> workers;
   for (int i = 0; i < o.workers; ++i)
     workers.emplace_back(Worker, std::cref(o), std::cref(*target), end, std::ref(totals));
