@@ -57,7 +57,7 @@ class Writer {
   std::vector<uint8_t> scratch_;
 };
 
-constexpr uint16_t kCreate = NLM_F_CREATE | NLM_F_ACK;
+constexpr uint16_t kCreate = NLM_F_CREATE;
 
 void EncodeTable(Writer& w, const Op& op, uint16_t type, uint16_t flags) {
   TablePtr t(nftnl_table_alloc());
@@ -88,7 +88,7 @@ void EncodeFlushChain(Writer& w, const Op& op) {
   RulePtr r(nftnl_rule_alloc());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, op.table.name.c_str());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, std::get<Chain>(op.object).name.c_str());
-  nlmsghdr* nlh = w.Start(NFT_MSG_DELRULE, op.table.family, NLM_F_ACK, op.seq, 0);
+  nlmsghdr* nlh = w.Start(NFT_MSG_DELRULE, op.table.family, 0, op.seq, 0);
   nftnl_rule_nlmsg_build_payload(nlh, r.get());
   w.Finish(nlh);
 }
@@ -159,7 +159,7 @@ void EncodeNewSet(Writer& w, const Op& op) {
 
 void EncodeDelSet(Writer& w, const Op& op) {
   SetPtr s = SetHandle(op);
-  nlmsghdr* nlh = w.Start(NFT_MSG_DELSET, op.table.family, NLM_F_ACK, op.seq, 0);
+  nlmsghdr* nlh = w.Start(NFT_MSG_DELSET, op.table.family, 0, op.seq, 0);
   nftnl_set_nlmsg_build_payload(nlh, s.get());
   w.Finish(nlh);
 }
@@ -248,11 +248,11 @@ void EncodeOp(Writer& w, const Op& op) {
     case Op::Kind::kNewTable:
       return EncodeTable(w, op, NFT_MSG_NEWTABLE, kCreate);
     case Op::Kind::kDelTable:
-      return EncodeTable(w, op, NFT_MSG_DELTABLE, NLM_F_ACK);
+      return EncodeTable(w, op, NFT_MSG_DELTABLE, 0);
     case Op::Kind::kNewChain:
       return EncodeChain(w, op, NFT_MSG_NEWCHAIN, kCreate);
     case Op::Kind::kDelChain:
-      return EncodeChain(w, op, NFT_MSG_DELCHAIN, NLM_F_ACK);
+      return EncodeChain(w, op, NFT_MSG_DELCHAIN, 0);
     case Op::Kind::kFlushChain:
       return EncodeFlushChain(w, op);
     case Op::Kind::kNewRule:
@@ -262,15 +262,15 @@ void EncodeOp(Writer& w, const Op& op) {
     case Op::Kind::kDelSet:
       return EncodeDelSet(w, op);
     case Op::Kind::kFlushSet:
-      return EncodeElements(w, op, NFT_MSG_DELSETELEM, NLM_F_ACK);
+      return EncodeElements(w, op, NFT_MSG_DELSETELEM, 0);
     case Op::Kind::kNewElements:
       return EncodeElements(w, op, NFT_MSG_NEWSETELEM, kCreate);
     case Op::Kind::kDelElements:
-      return EncodeElements(w, op, NFT_MSG_DELSETELEM, NLM_F_ACK);
+      return EncodeElements(w, op, NFT_MSG_DELSETELEM, 0);
     case Op::Kind::kNewCounter:
       return EncodeCounter(w, op, NFT_MSG_NEWOBJ, kCreate);
     case Op::Kind::kDelCounter:
-      return EncodeCounter(w, op, NFT_MSG_DELOBJ, NLM_F_ACK);
+      return EncodeCounter(w, op, NFT_MSG_DELOBJ, 0);
   }
 }
 
@@ -288,7 +288,14 @@ std::vector<uint8_t> Batch::Encode() const {
   out.reserve(estimate);
   Writer w(&out);
   w.Finish(nftnl_batch_begin(w.Buf(), begin_seq()));
-  for (const Op& op : ops_) EncodeOp(w, op);
+  size_t last = 0;
+  for (const Op& op : ops_) {
+    last = out.size();
+    EncodeOp(w, op);
+  }
+  // Only the last message asks for an ACK: the kernel answers every refused
+  // message anyway, in order, so that ACK closes the batch's answers.
+  if (!ops_.empty()) reinterpret_cast<nlmsghdr*>(out.data() + last)->nlmsg_flags |= NLM_F_ACK;
   w.Finish(nftnl_batch_end(w.Buf(), end_seq()));
   return out;
 }

@@ -18,9 +18,10 @@
 namespace qnet::nft {
 namespace {
 
-// The kernel handles a batch inside sendmsg and queues one ACK skb per
-// message before returning; each costs well under this much receive buffer
-// (skb truesize), so the buffer must hold them all or ACKs are lost.
+// The kernel handles a batch inside sendmsg and queues its answers before
+// returning: at most one skb per message (every message refused); each costs
+// well under this much receive buffer (skb truesize), so the buffer must
+// hold them all or answers are lost.
 constexpr size_t kRcvBytesPerAck = 2048;
 constexpr size_t kSndSlack = 64 * 1024;
 
@@ -56,14 +57,15 @@ std::optional<std::string> ExtAckMessage(const nlmsghdr* nlh, const nlmsgerr* er
   return msg;
 }
 
-// Collects one ACK per message of the batch and keeps the first error.
+// Reads the kernel's answers to a batch: an error for each refused message
+// and the last message's ACK (or error), in message order, or one error on
+// the batch header when the kernel refused the whole batch. Keeps the first
+// error.
 class AckDrain {
  public:
-  AckDrain(const Batch& batch, uint32_t port)
-      : batch_(batch), port_(port), acked_(batch.size(), false), remaining_(batch.size()) {}
+  AckDrain(const Batch& batch, uint32_t port) : batch_(batch), port_(port) {}
 
-  bool done() const { return remaining_ == 0 || batch_refused_; }
-  size_t remaining() const { return remaining_; }
+  bool done() const { return last_answered_ || batch_refused_; }
   const std::optional<Error>& error() const { return error_; }
 
   void Consume(const char* buf, size_t len) {
@@ -89,18 +91,12 @@ class AckDrain {
     // An error on the batch header (no permission, out of memory, commit
     // failure) is the only answer the kernel gives to the whole batch.
     if (seq == batch_.begin_seq() && err->error != 0) batch_refused_ = true;
-    if (seq < batch_.first_seq() || seq >= batch_.end_seq()) return;
-    const size_t i = seq - batch_.first_seq();
-    if (!acked_[i]) {
-      acked_[i] = true;
-      --remaining_;
-    }
+    if (seq + 1 == batch_.end_seq()) last_answered_ = true;
   }
 
   const Batch& batch_;
   uint32_t port_;
-  std::vector<bool> acked_;
-  size_t remaining_;
+  bool last_answered_ = false;
   bool batch_refused_ = false;
   std::optional<Error> error_;
 };
@@ -147,15 +143,14 @@ Status Commit(netlink::Socket& nfsock, const Batch& batch, std::chrono::millisec
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return Fail(ErrnoError("nft: poll for ACKs", errno));
     if (ready == 0)
-      return Fail(Errc::kTimeout, fmt::format("nft: no ACK for {} of {} messages within {} ms",
-                                              drain.remaining(), batch.size(), timeout.count()));
+      return Fail(Errc::kTimeout, fmt::format("nft: no answer to a batch of {} messages within {} ms",
+                                              batch.size(), timeout.count()));
     Result<size_t> n = internal::RecvDatagram(fd, buf, 0);
     if (!n && n.error().sys_errno() == ENOBUFS)
       return Fail(Errc::kNetlink,
-                  fmt::format("nft: ACKs lost (receive buffer overflow) with {} of {} messages "
-                              "unacknowledged; the batch may or may not be applied: read the "
-                              "table back",
-                              drain.remaining(), batch.size()),
+                  fmt::format("nft: answers lost (receive buffer overflow) for a batch of {} "
+                              "messages; the batch may or may not be applied: read the table back",
+                              batch.size()),
                   ENOBUFS);
     if (!n) return Fail(n.error().Wrap("nft: ACKs"));
     drain.Consume(buf.data(), *n);

@@ -299,6 +299,30 @@ TEST_F(NftNetns, BadRule_FailsNamingTheMessageAndChangesNothing) {
             (std::vector<Rule>{Rule{"firewall-forward", Drop()}}));
 }
 
+// Only the last message asks for an ACK: refusals in the middle of the
+// batch, and more than one, still come back, the first one is named, and
+// nothing is left queued for the next transaction.
+TEST_F(NftNetns, RefusalsMidBatch_TheFirstIsNamedAndTheLastMessageStillAnswers) {
+  CommitOk(LockdownBatch());
+  CommitOk(InstallCapabilitiesBatch({"netvm", "firewall"}));
+  const TableState before = Read();
+  Batch bad = ReplaceChainsBatch(
+      {{"firewall-forward", {Rule{"", Accept()}, Rule{"", Jump("no-such-chain-1")}}},
+       {"netvm-input", {Rule{"", Jump("no-such-chain-2")}, Rule{"", Accept()}}},
+       {"zz-last", {Rule{"", Accept()}, Rule{"", Drop()}}}});
+  ASSERT_TRUE(bad.status().ok());
+  Status s = Commit(*sock_, bad);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().sys_errno(), ENOENT);
+  EXPECT_NE(s.error().message().find("NEWRULE"), std::string::npos) << s.error().message();
+  EXPECT_NE(s.error().message().find("(chain firewall-forward)"), std::string::npos)
+      << s.error().message();
+  ExpectSameTable(Read(), before);
+  CommitOk(ReplaceChainsBatch({{"firewall-forward", {Rule{"", Drop()}}}}));
+  EXPECT_EQ(RulesOnly(*Read().FindChain("firewall-forward")),
+            (std::vector<Rule>{Rule{"firewall-forward", Drop()}}));
+}
+
 TEST_F(NftNetns, InvalidBatch_IsRefusedBeforeTheKernel) {
   CommitOk(LockdownBatch());
   const TableState before = Read();
