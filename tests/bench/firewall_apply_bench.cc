@@ -17,11 +17,8 @@
 // kill a running `nft` child first.
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <linux/netlink.h>
-#include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -181,55 +178,6 @@ Result<size_t> CountedRules(const std::string& nft) {
   return n;
 }
 
-// What-if, for the report only (not qnet's path): the same encoded batch
-// sent with NLM_F_ACK cleared on every message but the last one before
-// BATCH_END, as `nft -f` sends its batches (it asks for no per-message ACK;
-// the kernel still reports any error). Waits for that one ACK (or the
-// first error). Times from Encode() to the ACK.
-Result<double> CommitOneAck(const nft::Batch& batch) {
-  const auto t0 = Clock::now();
-  std::vector<uint8_t> bytes = batch.Encode();
-  nlmsghdr* last = nullptr;
-  nlmsghdr* prev = nullptr;
-  for (size_t off = 0; off + sizeof(nlmsghdr) <= bytes.size();) {
-    auto* h = reinterpret_cast<nlmsghdr*>(bytes.data() + off);
-    if (h->nlmsg_len < sizeof(nlmsghdr) || off + h->nlmsg_len > bytes.size())
-      return Fail(Errc::kInternal, "what-if: bad encoded batch");
-    h->nlmsg_flags = static_cast<uint16_t>(h->nlmsg_flags & ~NLM_F_ACK);
-    prev = last;
-    last = h;
-    off += NLMSG_ALIGN(h->nlmsg_len);
-  }
-  if (!prev) return Fail(Errc::kInternal, "what-if: batch too short");
-  prev->nlmsg_flags |= NLM_F_ACK;  // `last` is BATCH_END
-  const uint32_t want = prev->nlmsg_seq;
-  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
-  if (!fd) return Fail(ErrnoError("what-if: socket", errno));
-  int size = static_cast<int>(bytes.size() + (1 << 20));
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
-  int one = 1;
-  ::setsockopt(fd.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  const sockaddr_nl kernel{.nl_family = AF_NETLINK};
-  if (::sendto(fd.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
-               sizeof kernel) < 0)
-    return Fail(ErrnoError("what-if: sendto", errno));
-  std::vector<char> buf(1 << 16);
-  for (;;) {
-    pollfd p{fd.get(), POLLIN, 0};
-    if (::poll(&p, 1, 10000) <= 0) return Fail(Errc::kTimeout, "what-if: no ACK");
-    ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
-    if (n < 0) return Fail(ErrnoError("what-if: recv", errno));
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<size_t>(n));
-         h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type != NLMSG_ERROR) continue;
-      const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-      if (e->error != 0)
-        return Fail(ErrnoError(fmt::format("what-if: message seq {}", h->nlmsg_seq), -e->error));
-      if (h->nlmsg_seq == want) return Ms(Clock::now() - t0);
-    }
-  }
-}
-
 struct Options {
   uint32_t reps = 5;
   uint32_t clients = 1000;
@@ -322,7 +270,7 @@ int Run(const Options& o) {
       "nft:  `nft -f` of one `add rule ... ip saddr CLIENT ...` per Qubes rule (linear chain),\n");
   std::printf("      into the same fresh table; wall time of the nft process\n\n");
 
-  std::vector<double> q_total, q_compile, q_batch, q_commit, q_encode, n_total, n_empty, w_commit;
+  std::vector<double> q_total, q_compile, q_batch, q_commit, q_encode, n_total, n_empty;
   firewall::CompiledFirewall compiled;
   size_t q_rules = 0, n_rules = 0, q_ops = 0, q_bytes = 0;
   for (uint32_t r = 1; r <= o.reps; ++r) {
@@ -337,15 +285,6 @@ int Run(const Options& o) {
       auto c = CountedRules(o.nft);
       if (!c) return fail("nft list", c.error());
       n_rules = *c;
-    }
-    // What-if first (the table qnet fills below must be the last).
-    if (Status s = FreshTable(*nf, *config); !s) return fail("fresh table", s.error());
-    {
-      auto wc = firewall::Compile(*clients, {}, std::time(nullptr));
-      if (!wc) return fail("compile", wc.error());
-      auto w = CommitOneAck(agent::FirewallInstallBatch(*wc, {}));
-      if (!w) return fail("what-if", w.error());
-      w_commit.push_back(*w);
     }
     if (Status s = FreshTable(*nf, *config); !s) return fail("fresh table", s.error());
     auto q = ApplyQnet(*nf, *clients, &compiled);
@@ -366,8 +305,8 @@ int Run(const Options& o) {
     n_empty.push_back(*e);
     std::printf(
         "run %u: qnet %.1f ms (compile %.1f, batch %.1f, commit %.1f) | nft -f linear %.1f ms "
-        "(empty nft -f %.1f ms) | what-if one ACK: commit %.1f ms\n",
-        r, q->total(), q->compile, q->batch, q->commit, *n, *e, w_commit.back());
+        "(empty nft -f %.1f ms)\n",
+        r, q->total(), q->compile, q->batch, q->commit, *n, *e);
     std::fflush(stdout);
   }
 
@@ -407,11 +346,6 @@ int Run(const Options& o) {
   std::printf("  of which FirewallInstallBatch                 %7.1f\n", Median(q_batch));
   std::printf("  of which Commit (encode + kernel)             %7.1f\n", Median(q_commit));
   std::printf("    Batch::Encode() alone (timed apart)         %7.1f\n", Median(q_encode));
-  std::printf("what-if: Commit with one ACK, not one per message (not qnet's path; see README)\n");
-  std::printf("  Commit part                                   %7.1f\n", Median(w_commit));
-  std::printf("  compile + batch + that commit                 %7.1f %8.1f %6.2f\n",
-              Median(q_compile) + Median(q_batch) + Median(w_commit), nm,
-              nm / (Median(q_compile) + Median(q_batch) + Median(w_commit)));
   std::printf("  nft -f of an empty file (process start)                %8.1f\n", Median(n_empty));
   std::printf(
       "one client's change, %u loaded                  %7.2f        -      -  < %.0f ms: %s\n",

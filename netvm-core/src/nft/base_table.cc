@@ -77,9 +77,10 @@ void ReplaceContents(Batch& b, const std::map<std::string, std::vector<Rule>>& c
   }
   for (const auto& [name, rules] : chains) {
     if (flush) b.FlushChain(t, name);
-    for (Rule r : rules) {
+    for (const Rule& rule : rules) {
+      Rule r = rule;
       r.chain = name;
-      b.AddRule(t, r);
+      b.AddRule(t, std::move(r));
     }
   }
 }

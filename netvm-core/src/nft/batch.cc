@@ -215,14 +215,16 @@ void Batch::FlushChain(const Table& t, std::string_view chain) {
   if (auto e = CheckName("chain", chain)) return Refuse(*e);
 }
 
-void Batch::AddRule(const Table& t, const Rule& rule) {
+void Batch::AddRule(const Table& t, const Rule& rule) { AddRule(t, Rule(rule)); }
+
+void Batch::AddRule(const Table& t, Rule&& rule) {
   std::string detail = rule.comment
                            ? fmt::format("chain {}, comment \"{}\"", rule.chain, *rule.comment)
                            : fmt::format("chain {}", rule.chain);
   Op& op = Push(Op::Kind::kNewRule, t, std::move(detail));
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckRule(rule)) return Refuse(*e);
-  op.object = rule;
+  op.object = std::move(rule);
 }
 
 void Batch::AddSet(const Table& t, const Set& s) {
@@ -283,6 +285,16 @@ void Batch::DelCounter(const Table& t, std::string_view name) {
   op.object = CounterObject{std::string(name)};
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckName("counter", name)) return Refuse(*e);
+}
+
+void Batch::Append(Batch&& other) {
+  if (status_.ok() && !other.status_.ok()) status_ = other.status_;
+  ops_.reserve(ops_.size() + other.ops_.size());
+  for (Op& o : other.ops_) {
+    Op& op = ops_.emplace_back(std::move(o));
+    op.seq = first_seq_ + static_cast<uint32_t>(ops_.size() - 1);
+  }
+  other.ops_.clear();
 }
 
 void Batch::Append(const Batch& other) {

@@ -82,6 +82,7 @@ class Batch {
   void FlushChain(const Table& t, std::string_view chain);
   // Appends the rule at the end of rule.chain.
   void AddRule(const Table& t, const Rule& rule);
+  void AddRule(const Table& t, Rule&& rule);
   void AddSet(const Table& t, const Set& s);
   void DelSet(const Table& t, std::string_view set);
   // Deletes every element of the set; the set stays.
@@ -100,6 +101,7 @@ class Batch {
 
   // Appends every operation of other (renumbered to follow this batch's).
   void Append(const Batch& other);
+  void Append(Batch&& other);
 
   // The first validation error of any call above, or ok.
   const Status& status() const { return status_; }
