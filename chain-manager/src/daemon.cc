@@ -492,9 +492,18 @@ void Daemon::ExpireDue() {
     for (agent::Client& c : nq.agent.clients) {
       firewall::RuleList next = c.rules;
       if (next.RemoveExpired(now) == 0) continue;
-      Status s = PushFirewallLocked(c, nq.spec.name, next);
-      spdlog::info("firewall {}: expired rules removed{}", c.name,
-                   s ? "" : " (" + s.error().message() + ")");
+      // A netvm that failed to take the list is asked again in 30 s, not
+      // every second (the kernel has stopped matching the rules anyway).
+      auto retry = expire_retry_at_.find(c.name);
+      if (retry != expire_retry_at_.end() && retry->second > now) continue;
+      if (Status s = PushFirewallLocked(c, nq.spec.name, next); !s) {
+        spdlog::warn("firewall {}: expired rules not yet removed, retry in 30 s: {}", c.name,
+                     s.error().message());
+        expire_retry_at_[c.name] = now + 30;
+        continue;
+      }
+      expire_retry_at_.erase(c.name);
+      spdlog::info("firewall {}: expired rules removed", c.name);
     }
   }
 }

@@ -95,6 +95,7 @@ class Daemon {
   std::optional<Plan> plan_;
   std::map<std::string, std::shared_ptr<QubeProcess>> qubes_;
   std::unique_ptr<LabRuntime> lab_;
+  std::map<std::string, int64_t> expire_retry_at_;  // qube -> unix time (ExpireDue)
 };
 
 // nft read-back inside a qube's namespace (qnetd trusts no agent's word).
