@@ -66,8 +66,8 @@ void AddCapabilityChains(Batch& b, const std::vector<std::string>& capabilities)
 
 // Chains and sets are created before anything refers to them: sets, then
 // their elements (verdict maps may jump to the chains), then the rules.
-void ReplaceContents(Batch& b, const std::map<std::string, std::vector<Rule>>& chains,
-                     const std::vector<SetContents>& sets, bool flush) {
+void ReplaceContents(Batch& b, std::map<std::string, std::vector<Rule>>&& chains,
+                     std::vector<SetContents>&& sets, bool flush) {
   const Table t = QnetTable();
   for (const auto& [name, rules] : chains) b.AddChain(t, Chain{name, std::nullopt});
   for (const SetContents& s : sets) b.AddSet(t, s.set);
@@ -75,12 +75,11 @@ void ReplaceContents(Batch& b, const std::map<std::string, std::vector<Rule>>& c
     if (flush) b.FlushSet(t, s.set.name);
     b.AddElements(t, s.set, s.elements);
   }
-  for (const auto& [name, rules] : chains) {
+  for (auto& [name, rules] : chains) {
     if (flush) b.FlushChain(t, name);
-    for (const Rule& rule : rules) {
-      Rule r = rule;
-      r.chain = name;
-      b.AddRule(t, std::move(r));
+    for (Rule& rule : rules) {
+      rule.chain = name;
+      b.AddRule(t, std::move(rule));
     }
   }
 }
@@ -145,11 +144,17 @@ Batch InstallCapabilitiesBatch(const std::vector<std::string>& capabilities) {
 
 Batch ReplaceChainsBatch(const std::map<std::string, std::vector<Rule>>& chains,
                          const std::vector<SetContents>& sets) {
+  return ReplaceChainsBatch(std::map<std::string, std::vector<Rule>>(chains),
+                            std::vector<SetContents>(sets));
+}
+
+Batch ReplaceChainsBatch(std::map<std::string, std::vector<Rule>>&& chains,
+                         std::vector<SetContents>&& sets) {
   Batch b;
   for (const auto& [name, rules] : chains)
     if (IsBaseChainName(name))
       b.Invalidate(fmt::format("chain {} is a base chain; its contents are fixed", name));
-  ReplaceContents(b, chains, sets, /*flush=*/true);
+  ReplaceContents(b, std::move(chains), std::move(sets), /*flush=*/true);
   return b;
 }
 
@@ -161,7 +166,8 @@ Batch UnsafeReplaceTableBatch(const std::vector<std::string>& capabilities,
   AddLockdownObjects(b);
   AddCapabilityChains(b, capabilities);
   FillBaseChains(b, capabilities, /*flush=*/false);
-  ReplaceContents(b, chains, sets, /*flush=*/false);
+  ReplaceContents(b, std::map<std::string, std::vector<Rule>>(chains),
+                  std::vector<SetContents>(sets), /*flush=*/false);
   return b;
 }
 

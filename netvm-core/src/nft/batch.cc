@@ -61,6 +61,15 @@ std::optional<std::string> CheckExpr(const Expr& expr) {
                             return std::string("range: bounds differ in length");
                           return std::nullopt;
                         },
+                        [](const Byteorder& b) -> R {
+                          if (b.size != 2 && b.size != 4 && b.size != 8)
+                            return fmt::format("byteorder: size {} (2, 4 or 8)", b.size);
+                          if (b.len == 0 || b.len > kMaxData || b.len % b.size != 0)
+                            return fmt::format("byteorder: len {} for size {}", b.len, b.size);
+                          if (b.op != NFT_BYTEORDER_HTON && b.op != NFT_BYTEORDER_NTOH)
+                            return fmt::format("byteorder: op {}", b.op);
+                          return std::nullopt;
+                        },
                         [](const Verdict& v) -> R { return CheckVerdict(v); },
                         [](const ImmediateData& d) -> R { return CheckData("immediate", d.data); },
                         [](const ObjRef& o) -> R { return CheckName("counter", o.name); },
@@ -159,18 +168,56 @@ const char* OpKindName(Op::Kind k) {
   return "?";
 }
 
+namespace {
+
+// What an operation touches, e.g. "chain fw-12, comment \"rule 3\"". Built
+// only when an error or a log names the operation: a batch holds tens of
+// thousands of them.
+std::string OpDetail(const Op& op) {
+  using K = Op::Kind;
+  switch (op.kind) {
+    case K::kNewTable:
+    case K::kDelTable:
+      return fmt::format("table {} {}", FamilyName(op.table.family), op.table.name);
+    case K::kNewChain:
+    case K::kDelChain:
+      return fmt::format("chain {}", std::get<Chain>(op.object).name);
+    case K::kFlushChain:
+      return fmt::format("flush chain {}", std::get<Chain>(op.object).name);
+    case K::kNewRule: {
+      const Rule& r = std::get<Rule>(op.object);
+      return r.comment ? fmt::format("chain {}, comment \"{}\"", r.chain, *r.comment)
+                       : fmt::format("chain {}", r.chain);
+    }
+    case K::kNewSet:
+    case K::kDelSet:
+      return fmt::format("set {}", std::get<Set>(op.object).name);
+    case K::kFlushSet:
+      return fmt::format("flush set {}", std::get<Set>(op.object).name);
+    case K::kNewElements:
+    case K::kDelElements:
+      return fmt::format("set {}, {} elements", std::get<Set>(op.object).name, op.elements.size());
+    case K::kNewCounter:
+    case K::kDelCounter:
+      return fmt::format("counter {}", std::get<CounterObject>(op.object).name);
+  }
+  return "?";
+}
+
+}  // namespace
+
 std::string OpDescription(const Op& op) {
-  return fmt::format("{} seq {} ({})", OpKindName(op.kind), op.seq, op.detail);
+  return fmt::format("{} seq {} ({})", OpKindName(op.kind), op.seq, OpDetail(op));
 }
 
 Batch::Batch(uint32_t first_seq) : first_seq_(first_seq == 0 ? 1 : first_seq) {}
 
-Op& Batch::Push(Op::Kind kind, const Table& t, std::string detail) {
+Op& Batch::Push(Op::Kind kind, const Table& t, Op::Object object) {
   Op& op = ops_.emplace_back();
   op.kind = kind;
   op.seq = first_seq_ + static_cast<uint32_t>(ops_.size() - 1);
-  op.detail = std::move(detail);
   op.table = t;
+  op.object = std::move(object);
   return op;
 }
 
@@ -185,32 +232,29 @@ void Batch::Invalidate(std::string_view why) {
 }
 
 void Batch::AddTable(const Table& t) {
-  Push(Op::Kind::kNewTable, t, fmt::format("table {} {}", FamilyName(t.family), t.name));
+  Push(Op::Kind::kNewTable, t, std::monostate{});
   if (auto e = CheckTable(t)) Refuse(*e);
 }
 
 void Batch::DelTable(const Table& t) {
-  Push(Op::Kind::kDelTable, t, fmt::format("table {} {}", FamilyName(t.family), t.name));
+  Push(Op::Kind::kDelTable, t, std::monostate{});
   if (auto e = CheckTable(t)) Refuse(*e);
 }
 
 void Batch::AddChain(const Table& t, const Chain& c) {
-  Op& op = Push(Op::Kind::kNewChain, t, fmt::format("chain {}", c.name));
-  op.object = c;
+  Push(Op::Kind::kNewChain, t, c);
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckName("chain", c.name)) return Refuse(*e);
 }
 
 void Batch::DelChain(const Table& t, std::string_view chain) {
-  Op& op = Push(Op::Kind::kDelChain, t, fmt::format("chain {}", chain));
-  op.object = Chain{std::string(chain), std::nullopt};
+  Push(Op::Kind::kDelChain, t, Chain{std::string(chain), std::nullopt});
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckName("chain", chain)) return Refuse(*e);
 }
 
 void Batch::FlushChain(const Table& t, std::string_view chain) {
-  Op& op = Push(Op::Kind::kFlushChain, t, fmt::format("flush chain {}", chain));
-  op.object = Chain{std::string(chain), std::nullopt};
+  Push(Op::Kind::kFlushChain, t, Chain{std::string(chain), std::nullopt});
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckName("chain", chain)) return Refuse(*e);
 }
@@ -218,32 +262,25 @@ void Batch::FlushChain(const Table& t, std::string_view chain) {
 void Batch::AddRule(const Table& t, const Rule& rule) { AddRule(t, Rule(rule)); }
 
 void Batch::AddRule(const Table& t, Rule&& rule) {
-  std::string detail = rule.comment
-                           ? fmt::format("chain {}, comment \"{}\"", rule.chain, *rule.comment)
-                           : fmt::format("chain {}", rule.chain);
-  Op& op = Push(Op::Kind::kNewRule, t, std::move(detail));
+  const Op& op = Push(Op::Kind::kNewRule, t, std::move(rule));
   if (auto e = CheckTable(t)) return Refuse(*e);
-  if (auto e = CheckRule(rule)) return Refuse(*e);
-  op.object = std::move(rule);
+  if (auto e = CheckRule(std::get<Rule>(op.object))) return Refuse(*e);
 }
 
 void Batch::AddSet(const Table& t, const Set& s) {
-  Op& op = Push(Op::Kind::kNewSet, t, fmt::format("set {}", s.name));
-  op.object = s;
+  Push(Op::Kind::kNewSet, t, s);
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckSet(s)) return Refuse(*e);
 }
 
 void Batch::DelSet(const Table& t, std::string_view set) {
-  Op& op = Push(Op::Kind::kDelSet, t, fmt::format("set {}", set));
-  op.object = Set{.name = std::string(set)};
+  Push(Op::Kind::kDelSet, t, Set{.name = std::string(set)});
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckName("set", set)) return Refuse(*e);
 }
 
 void Batch::FlushSet(const Table& t, std::string_view set) {
-  Op& op = Push(Op::Kind::kFlushSet, t, fmt::format("flush set {}", set));
-  op.object = Set{.name = std::string(set)};
+  Push(Op::Kind::kFlushSet, t, Set{.name = std::string(set)});
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckName("set", set)) return Refuse(*e);
 }
@@ -252,16 +289,15 @@ void Batch::AddElementOps(Op::Kind kind, const Table& t, const Set& s,
                           std::span<const SetElement> elements) {
   for (size_t start = 0; start < elements.size(); start += kElementsPerMessage) {
     const size_t n = std::min(kElementsPerMessage, elements.size() - start);
-    Op& op = Push(kind, t, fmt::format("set {}, {} elements", s.name, n));
-    op.object = s;
+    Op& op = Push(kind, t, s);
+    op.elements.assign(elements.begin() + static_cast<std::ptrdiff_t>(start),
+                       elements.begin() + static_cast<std::ptrdiff_t>(start + n));
     if (auto e = CheckTable(t)) return Refuse(*e);
     if (auto e = CheckSet(s)) return Refuse(*e);
     for (size_t i = 0; i < n; ++i) {
       if (auto e = CheckElement(s, elements[start + i], kind == Op::Kind::kNewElements))
         return Refuse(fmt::format("element {}: {}", start + i + 1, *e));
     }
-    op.elements.assign(elements.begin() + static_cast<std::ptrdiff_t>(start),
-                       elements.begin() + static_cast<std::ptrdiff_t>(start + n));
   }
 }
 
@@ -274,15 +310,13 @@ void Batch::DelElements(const Table& t, const Set& s, std::span<const SetElement
 }
 
 void Batch::AddCounter(const Table& t, const CounterObject& c) {
-  Op& op = Push(Op::Kind::kNewCounter, t, fmt::format("counter {}", c.name));
-  op.object = c;
+  Push(Op::Kind::kNewCounter, t, c);
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckName("counter", c.name)) return Refuse(*e);
 }
 
 void Batch::DelCounter(const Table& t, std::string_view name) {
-  Op& op = Push(Op::Kind::kDelCounter, t, fmt::format("counter {}", name));
-  op.object = CounterObject{std::string(name)};
+  Push(Op::Kind::kDelCounter, t, CounterObject{std::string(name)});
   if (auto e = CheckTable(t)) return Refuse(*e);
   if (auto e = CheckName("counter", name)) return Refuse(*e);
 }

@@ -16,14 +16,12 @@ namespace qnet::nft {
 namespace {
 
 using internal::ChainPtr;
-using internal::EncodeExpr;
 using internal::ObjPtr;
 using internal::Overloaded;
 using internal::RulePtr;
 using internal::SetElemPtr;
 using internal::SetPtr;
 using internal::TablePtr;
-using internal::UdataBufPtr;
 
 // libnftnl writes attributes without bounds checks, so every message is
 // built in a scratch buffer at least as large as the worst case for its
@@ -93,22 +91,28 @@ void EncodeFlushChain(Writer& w, const Op& op) {
   w.Finish(nlh);
 }
 
+// The rule message is written directly (table, chain, expressions,
+// comment): a batch holds tens of thousands of rules, and libnftnl's
+// object per rule and per expression costs more than the writing itself.
 void EncodeRule(Writer& w, const Op& op) {
   const Rule& rule = std::get<Rule>(op.object);
-  RulePtr r(nftnl_rule_alloc());
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, op.table.name.c_str());
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, rule.chain.c_str());
-  for (const Expr& e : rule.exprs) nftnl_rule_add_expr(r.get(), EncodeExpr(e).release());
-  if (rule.comment) {
-    // nft's layout, so `nft list` shows the comment.
-    UdataBufPtr ud(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
-    nftnl_udata_put_strz(ud.get(), NFTNL_UDATA_RULE_COMMENT, rule.comment->c_str());
-    nftnl_rule_set_data(r.get(), NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud.get()),
-                        nftnl_udata_buf_len(ud.get()));
-  }
   nlmsghdr* nlh =
       w.Start(NFT_MSG_NEWRULE, op.table.family, kCreate | NLM_F_APPEND, op.seq, rule.exprs.size());
-  nftnl_rule_nlmsg_build_payload(nlh, r.get());
+  mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, op.table.name.c_str());
+  mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, rule.chain.c_str());
+  nlattr* list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+  for (const Expr& e : rule.exprs) internal::PutExpr(nlh, e);
+  mnl_attr_nest_end(nlh, list);
+  if (rule.comment) {
+    // nft's layout (one libnftnl udata TLV: type, length, NUL-terminated
+    // text), so `nft list` shows the comment. Batch caps it at 128 bytes.
+    const size_t len = rule.comment->size() + 1;
+    uint8_t udata[2 + 256];
+    udata[0] = NFTNL_UDATA_RULE_COMMENT;
+    udata[1] = static_cast<uint8_t>(len);
+    std::memcpy(udata + 2, rule.comment->c_str(), len);
+    mnl_attr_put(nlh, NFTA_RULE_USERDATA, 2 + len, udata);
+  }
   w.Finish(nlh);
 }
 

@@ -1,6 +1,8 @@
 #include "expr_codec.h"
 
+#include <endian.h>
 #include <fmt/format.h>
+#include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_nat.h>
 
 #include <array>
@@ -15,12 +17,6 @@ constexpr uint32_t kObjectCounter = NFT_OBJECT_COUNTER;
 // Flags the kernel derives from the registers given; never part of Nat::flags.
 constexpr uint32_t kNatImpliedFlags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
 
-ExprPtr Alloc(const char* name) { return ExprPtr(nftnl_expr_alloc(name)); }
-
-void SetBytes(nftnl_expr* e, uint16_t attr, const Bytes& b) {
-  nftnl_expr_set(e, attr, b.data(), static_cast<uint32_t>(b.size()));
-}
-
 Bytes GetBytes(const nftnl_expr* e, uint16_t attr) {
   uint32_t len = 0;
   const auto* p = static_cast<const uint8_t*>(nftnl_expr_get(e, attr, &len));
@@ -30,105 +26,120 @@ Bytes GetBytes(const nftnl_expr* e, uint16_t attr) {
 bool Has(const nftnl_expr* e, uint16_t attr) { return nftnl_expr_is_set(e, attr); }
 uint32_t U32(const nftnl_expr* e, uint16_t attr) { return nftnl_expr_get_u32(e, attr); }
 
-// One overload per expression kind; std::visit picks it.
-struct Encoder {
-  ExprPtr operator()(const Meta& m) const {
-    ExprPtr e = Alloc("meta");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_KEY, m.key);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_META_DREG, m.dreg);
-    return e;
+// ---- Encoding: the kernel's attributes written straight into the message
+// (what libnftnl's expression builders write, without an allocated object
+// per expression and a lookup of its ops by name: a ruleset has tens of
+// thousands of expressions). The codec tests parse the result back with
+// libnftnl and compare. ----
+
+void PutU32(nlmsghdr* nlh, uint16_t type, uint32_t v) { mnl_attr_put_u32(nlh, type, htobe32(v)); }
+
+// A value in a data nest (NFTA_DATA_VALUE), as cmp, bitwise, range and
+// immediate carry them.
+void PutData(nlmsghdr* nlh, uint16_t type, const Bytes& b) {
+  nlattr* nest = mnl_attr_nest_start(nlh, type);
+  mnl_attr_put(nlh, NFTA_DATA_VALUE, b.size(), b.data());
+  mnl_attr_nest_end(nlh, nest);
+}
+
+// One overload per expression kind: its kernel name and its attributes.
+struct Writer {
+  nlmsghdr* nlh;
+
+  const char* operator()(const Meta& m) const {
+    PutU32(nlh, NFTA_META_KEY, m.key);
+    PutU32(nlh, NFTA_META_DREG, m.dreg);
+    return "meta";
   }
-  ExprPtr operator()(const Payload& p) const {
-    ExprPtr e = Alloc("payload");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_BASE, p.base);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_OFFSET, p.offset);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_LEN, p.len);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_PAYLOAD_DREG, p.dreg);
-    return e;
+  const char* operator()(const Payload& p) const {
+    PutU32(nlh, NFTA_PAYLOAD_DREG, p.dreg);
+    PutU32(nlh, NFTA_PAYLOAD_BASE, p.base);
+    PutU32(nlh, NFTA_PAYLOAD_OFFSET, p.offset);
+    PutU32(nlh, NFTA_PAYLOAD_LEN, p.len);
+    return "payload";
   }
-  ExprPtr operator()(const Cmp& c) const {
-    ExprPtr e = Alloc("cmp");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_OP, c.op);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CMP_SREG, c.sreg);
-    SetBytes(e.get(), NFTNL_EXPR_CMP_DATA, c.data);
-    return e;
+  const char* operator()(const Cmp& c) const {
+    PutU32(nlh, NFTA_CMP_SREG, c.sreg);
+    PutU32(nlh, NFTA_CMP_OP, c.op);
+    PutData(nlh, NFTA_CMP_DATA, c.data);
+    return "cmp";
   }
-  ExprPtr operator()(const Bitwise& b) const {
-    ExprPtr e = Alloc("bitwise");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_SREG, b.sreg);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_DREG, b.dreg);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_BITWISE_LEN, b.len);
-    SetBytes(e.get(), NFTNL_EXPR_BITWISE_MASK, b.mask);
-    SetBytes(e.get(), NFTNL_EXPR_BITWISE_XOR, b.xor_value);
-    return e;
+  const char* operator()(const Bitwise& b) const {
+    PutU32(nlh, NFTA_BITWISE_SREG, b.sreg);
+    PutU32(nlh, NFTA_BITWISE_DREG, b.dreg);
+    PutU32(nlh, NFTA_BITWISE_LEN, b.len);
+    PutData(nlh, NFTA_BITWISE_MASK, b.mask);
+    PutData(nlh, NFTA_BITWISE_XOR, b.xor_value);
+    return "bitwise";
   }
-  ExprPtr operator()(const Range& r) const {
-    ExprPtr e = Alloc("range");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_RANGE_OP, r.op);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_RANGE_SREG, r.sreg);
-    SetBytes(e.get(), NFTNL_EXPR_RANGE_FROM_DATA, r.from);
-    SetBytes(e.get(), NFTNL_EXPR_RANGE_TO_DATA, r.to);
-    return e;
+  const char* operator()(const Range& r) const {
+    PutU32(nlh, NFTA_RANGE_SREG, r.sreg);
+    PutU32(nlh, NFTA_RANGE_OP, r.op);
+    PutData(nlh, NFTA_RANGE_FROM_DATA, r.from);
+    PutData(nlh, NFTA_RANGE_TO_DATA, r.to);
+    return "range";
   }
-  ExprPtr operator()(const Verdict& v) const {
-    ExprPtr e = Alloc("immediate");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_VERDICT,
-                       static_cast<uint32_t>(VerdictToKernel(v.code)));
-    if (!v.chain.empty()) nftnl_expr_set_str(e.get(), NFTNL_EXPR_IMM_CHAIN, v.chain.c_str());
-    return e;
+  const char* operator()(const Byteorder& b) const {
+    PutU32(nlh, NFTA_BYTEORDER_SREG, b.sreg);
+    PutU32(nlh, NFTA_BYTEORDER_DREG, b.dreg);
+    PutU32(nlh, NFTA_BYTEORDER_OP, b.op);
+    PutU32(nlh, NFTA_BYTEORDER_LEN, b.len);
+    PutU32(nlh, NFTA_BYTEORDER_SIZE, b.size);
+    return "byteorder";
   }
-  ExprPtr operator()(const ImmediateData& d) const {
-    ExprPtr e = Alloc("immediate");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_IMM_DREG, d.dreg);
-    SetBytes(e.get(), NFTNL_EXPR_IMM_DATA, d.data);
-    return e;
+  const char* operator()(const Verdict& v) const {
+    PutU32(nlh, NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
+    nlattr* data = mnl_attr_nest_start(nlh, NFTA_IMMEDIATE_DATA);
+    nlattr* verdict = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+    PutU32(nlh, NFTA_VERDICT_CODE, static_cast<uint32_t>(VerdictToKernel(v.code)));
+    if (!v.chain.empty()) mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, v.chain.c_str());
+    mnl_attr_nest_end(nlh, verdict);
+    mnl_attr_nest_end(nlh, data);
+    return "immediate";
   }
-  ExprPtr operator()(const Counter&) const { return Alloc("counter"); }
-  ExprPtr operator()(const ObjRef& o) const {
-    ExprPtr e = Alloc("objref");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_OBJREF_IMM_TYPE, kObjectCounter);
-    nftnl_expr_set_str(e.get(), NFTNL_EXPR_OBJREF_IMM_NAME, o.name.c_str());
-    return e;
+  const char* operator()(const ImmediateData& d) const {
+    PutU32(nlh, NFTA_IMMEDIATE_DREG, d.dreg);
+    PutData(nlh, NFTA_IMMEDIATE_DATA, d.data);
+    return "immediate";
   }
-  ExprPtr operator()(const Lookup& l) const {
-    ExprPtr e = Alloc("lookup");
-    nftnl_expr_set_str(e.get(), NFTNL_EXPR_LOOKUP_SET, l.set.c_str());
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_SREG, l.sreg);
-    if (l.dreg) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_DREG, *l.dreg);
-    if (l.invert) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
-    return e;
+  const char* operator()(const Counter&) const { return "counter"; }
+  const char* operator()(const ObjRef& o) const {
+    PutU32(nlh, NFTA_OBJREF_IMM_TYPE, kObjectCounter);
+    mnl_attr_put_strz(nlh, NFTA_OBJREF_IMM_NAME, o.name.c_str());
+    return "objref";
   }
-  ExprPtr operator()(const Ct& c) const {
-    ExprPtr e = Alloc("ct");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_KEY, c.key);
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_CT_DREG, c.dreg);
-    if (c.direction) nftnl_expr_set_u8(e.get(), NFTNL_EXPR_CT_DIR, *c.direction);
-    return e;
+  const char* operator()(const Lookup& l) const {
+    PutU32(nlh, NFTA_LOOKUP_SREG, l.sreg);
+    if (l.dreg) PutU32(nlh, NFTA_LOOKUP_DREG, *l.dreg);
+    mnl_attr_put_strz(nlh, NFTA_LOOKUP_SET, l.set.c_str());
+    if (l.invert) PutU32(nlh, NFTA_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+    return "lookup";
   }
-  ExprPtr operator()(const Nat& n) const {
-    ExprPtr e = Alloc("nat");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_TYPE, static_cast<uint32_t>(n.type));
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FAMILY, static_cast<uint32_t>(n.family));
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_ADDR_MIN, n.reg_addr_min);
-    if (n.reg_proto_min)
-      nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_REG_PROTO_MIN, *n.reg_proto_min);
-    if (n.flags) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_NAT_FLAGS, n.flags);
-    return e;
+  const char* operator()(const Ct& c) const {
+    PutU32(nlh, NFTA_CT_KEY, c.key);
+    PutU32(nlh, NFTA_CT_DREG, c.dreg);
+    if (c.direction) mnl_attr_put_u8(nlh, NFTA_CT_DIRECTION, *c.direction);
+    return "ct";
   }
-  ExprPtr operator()(const Masq& m) const {
-    ExprPtr e = Alloc("masq");
-    if (m.flags) nftnl_expr_set_u32(e.get(), NFTNL_EXPR_MASQ_FLAGS, m.flags);
-    return e;
+  const char* operator()(const Nat& n) const {
+    PutU32(nlh, NFTA_NAT_TYPE, static_cast<uint32_t>(n.type));
+    PutU32(nlh, NFTA_NAT_FAMILY, static_cast<uint32_t>(n.family));
+    PutU32(nlh, NFTA_NAT_REG_ADDR_MIN, n.reg_addr_min);
+    if (n.reg_proto_min) PutU32(nlh, NFTA_NAT_REG_PROTO_MIN, *n.reg_proto_min);
+    if (n.flags) PutU32(nlh, NFTA_NAT_FLAGS, n.flags);
+    return "nat";
   }
-  ExprPtr operator()(const Reject& r) const {
-    ExprPtr e = Alloc("reject");
-    nftnl_expr_set_u32(e.get(), NFTNL_EXPR_REJECT_TYPE, r.type);
+  const char* operator()(const Masq& m) const {
+    if (m.flags) PutU32(nlh, NFTA_MASQ_FLAGS, m.flags);
+    return "masq";
+  }
+  const char* operator()(const Reject& r) const {
+    PutU32(nlh, NFTA_REJECT_TYPE, r.type);
     // The kernel ignores (and does not dump) a code for TCP resets.
-    if (r.type != NFT_REJECT_TCP_RST) nftnl_expr_set_u8(e.get(), NFTNL_EXPR_REJECT_CODE, r.code);
-    return e;
+    if (r.type != NFT_REJECT_TCP_RST) mnl_attr_put_u8(nlh, NFTA_REJECT_ICMP_CODE, r.code);
+    return "reject";
   }
-  ExprPtr operator()(const Unsupported&) const { return ExprPtr(); }
+  const char* operator()(const Unsupported&) const { return nullptr; }
 };
 
 // ---- Decoding, one row per kernel expression name ----
@@ -164,6 +175,12 @@ Expr DecodeBitwise(const nftnl_expr* e) {
 Expr DecodeRange(const nftnl_expr* e) {
   return Range{U32(e, NFTNL_EXPR_RANGE_OP), U32(e, NFTNL_EXPR_RANGE_SREG),
                GetBytes(e, NFTNL_EXPR_RANGE_FROM_DATA), GetBytes(e, NFTNL_EXPR_RANGE_TO_DATA)};
+}
+
+Expr DecodeByteorder(const nftnl_expr* e) {
+  return Byteorder{U32(e, NFTNL_EXPR_BYTEORDER_SREG), U32(e, NFTNL_EXPR_BYTEORDER_DREG),
+                   U32(e, NFTNL_EXPR_BYTEORDER_OP), U32(e, NFTNL_EXPR_BYTEORDER_LEN),
+                   U32(e, NFTNL_EXPR_BYTEORDER_SIZE)};
 }
 
 Expr DecodeImmediate(const nftnl_expr* e) {
@@ -242,12 +259,13 @@ struct DecodeRow {
   Expr (*decode)(const nftnl_expr*);
 };
 
-constexpr std::array<DecodeRow, 13> kDecoders{{
+constexpr std::array<DecodeRow, 14> kDecoders{{
     {"meta", DecodeMeta},
     {"payload", DecodePayload},
     {"cmp", DecodeCmp},
     {"bitwise", DecodeBitwise},
     {"range", DecodeRange},
+    {"byteorder", DecodeByteorder},
     {"immediate", DecodeImmediate},
     {"counter", DecodeCounter},
     {"objref", DecodeObjRef},
@@ -260,7 +278,18 @@ constexpr std::array<DecodeRow, 13> kDecoders{{
 
 }  // namespace
 
-ExprPtr EncodeExpr(const Expr& e) { return std::visit(Encoder{}, e); }
+bool PutExpr(nlmsghdr* nlh, const Expr& e) {
+  if (std::holds_alternative<Unsupported>(e)) return false;
+  nlattr* elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+  // The kernel (and libnftnl's parser) read attributes by type, so the name
+  // may follow the data, which is when the kind is known.
+  nlattr* data = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+  const char* kind = std::visit(Writer{nlh}, e);
+  mnl_attr_nest_end(nlh, data);
+  mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, kind);
+  mnl_attr_nest_end(nlh, elem);
+  return true;
+}
 
 Expr DecodeExpr(const nftnl_expr* e) {
   const char* name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);

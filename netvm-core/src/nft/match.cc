@@ -50,20 +50,26 @@ Exprs IfNameMatch(uint32_t key, std::string_view name, bool prefix) {
   return MetaEq(key, std::move(value));
 }
 
-Exprs AddrMatch(const IpAddr& a, bool v4, uint32_t offset, const char* what) {
-  if (a.is_v4() != v4) return Bad(fmt::format("{} {}: wrong address family", what, a.ToString()));
-  return Concat(
-      NfProto(v4 ? NfProtoValue::kV4 : NfProtoValue::kV6),
-      Exprs{Payload{NFT_PAYLOAD_NETWORK_HEADER, offset, static_cast<uint32_t>(a.size()), NFT_REG_1},
-            Cmp{NFT_CMP_EQ, NFT_REG_1, AddrKey(a)}});
+Exprs FamilyMatch(bool v4, FamilyTest f) {
+  if (f == FamilyTest::kKnown) return {};
+  return NfProto(v4 ? NfProtoValue::kV4 : NfProtoValue::kV6);
 }
 
-Exprs PrefixMatch(const IpPrefix& p, bool v4, uint32_t offset, const char* what) {
+Exprs AddrMatch(const IpAddr& a, bool v4, uint32_t offset, const char* what, FamilyTest f) {
+  if (a.is_v4() != v4) return Bad(fmt::format("{} {}: wrong address family", what, a.ToString()));
+  Exprs out = FamilyMatch(v4, f);
+  out.push_back(
+      Payload{NFT_PAYLOAD_NETWORK_HEADER, offset, static_cast<uint32_t>(a.size()), NFT_REG_1});
+  out.push_back(Cmp{NFT_CMP_EQ, NFT_REG_1, AddrKey(a)});
+  return out;
+}
+
+Exprs PrefixMatch(const IpPrefix& p, bool v4, uint32_t offset, const char* what, FamilyTest f) {
   const int full = v4 ? 32 : 128;
   if (p.addr().is_v4() != v4 || p.len() < 0 || p.len() > full)
     return Bad(fmt::format("{} {}: wrong address family or length", what, p.ToString()));
-  if (p.len() == full) return AddrMatch(p.addr(), v4, offset, what);
-  Exprs out = NfProto(v4 ? NfProtoValue::kV4 : NfProtoValue::kV6);
+  if (p.len() == full) return AddrMatch(p.addr(), v4, offset, what, f);
+  Exprs out = FamilyMatch(v4, f);
   if (p.len() == 0) return out;
   const uint32_t len = v4 ? 4 : 16;
   Bytes mask(len, 0);
@@ -75,10 +81,11 @@ Exprs PrefixMatch(const IpPrefix& p, bool v4, uint32_t offset, const char* what)
 }
 
 Exprs SetMatch(bool v4, uint32_t offset, std::string_view set, std::optional<uint32_t> dreg,
-               bool invert) {
-  return Concat(NfProto(v4 ? NfProtoValue::kV4 : NfProtoValue::kV6),
-                Exprs{Payload{NFT_PAYLOAD_NETWORK_HEADER, offset, v4 ? 4u : 16u, NFT_REG_1},
-                      Lookup{std::string(set), NFT_REG_1, dreg, invert}});
+               bool invert, FamilyTest f = FamilyTest::kInclude) {
+  Exprs out = FamilyMatch(v4, f);
+  out.push_back(Payload{NFT_PAYLOAD_NETWORK_HEADER, offset, v4 ? 4u : 16u, NFT_REG_1});
+  out.push_back(Lookup{std::string(set), NFT_REG_1, dreg, invert});
+  return out;
 }
 
 Exprs Dnat(const IpAddr& to, std::optional<uint16_t> port, bool v4) {
@@ -119,21 +126,29 @@ Exprs OifNamePrefix(std::string_view prefix) { return IfNameMatch(NFT_META_OIFNA
 Exprs NfProto(NfProtoValue p) { return MetaEq(NFT_META_NFPROTO, U8(static_cast<uint8_t>(p))); }
 Exprs L4Proto(L4 p) { return MetaEq(NFT_META_L4PROTO, U8(static_cast<uint8_t>(p))); }
 
-Exprs Ip4Saddr(const IpAddr& a) { return AddrMatch(a, true, kIp4SaddrOffset, "ip saddr"); }
-Exprs Ip4Daddr(const IpAddr& a) { return AddrMatch(a, true, kIp4DaddrOffset, "ip daddr"); }
-Exprs Ip4SaddrPrefix(const IpPrefix& p) {
-  return PrefixMatch(p, true, kIp4SaddrOffset, "ip saddr");
+Exprs Ip4Saddr(const IpAddr& a, FamilyTest f) {
+  return AddrMatch(a, true, kIp4SaddrOffset, "ip saddr", f);
 }
-Exprs Ip4DaddrPrefix(const IpPrefix& p) {
-  return PrefixMatch(p, true, kIp4DaddrOffset, "ip daddr");
+Exprs Ip4Daddr(const IpAddr& a, FamilyTest f) {
+  return AddrMatch(a, true, kIp4DaddrOffset, "ip daddr", f);
 }
-Exprs Ip6Saddr(const IpAddr& a) { return AddrMatch(a, false, kIp6SaddrOffset, "ip6 saddr"); }
-Exprs Ip6Daddr(const IpAddr& a) { return AddrMatch(a, false, kIp6DaddrOffset, "ip6 daddr"); }
-Exprs Ip6SaddrPrefix(const IpPrefix& p) {
-  return PrefixMatch(p, false, kIp6SaddrOffset, "ip6 saddr");
+Exprs Ip4SaddrPrefix(const IpPrefix& p, FamilyTest f) {
+  return PrefixMatch(p, true, kIp4SaddrOffset, "ip saddr", f);
 }
-Exprs Ip6DaddrPrefix(const IpPrefix& p) {
-  return PrefixMatch(p, false, kIp6DaddrOffset, "ip6 daddr");
+Exprs Ip4DaddrPrefix(const IpPrefix& p, FamilyTest f) {
+  return PrefixMatch(p, true, kIp4DaddrOffset, "ip daddr", f);
+}
+Exprs Ip6Saddr(const IpAddr& a, FamilyTest f) {
+  return AddrMatch(a, false, kIp6SaddrOffset, "ip6 saddr", f);
+}
+Exprs Ip6Daddr(const IpAddr& a, FamilyTest f) {
+  return AddrMatch(a, false, kIp6DaddrOffset, "ip6 daddr", f);
+}
+Exprs Ip6SaddrPrefix(const IpPrefix& p, FamilyTest f) {
+  return PrefixMatch(p, false, kIp6SaddrOffset, "ip6 saddr", f);
+}
+Exprs Ip6DaddrPrefix(const IpPrefix& p, FamilyTest f) {
+  return PrefixMatch(p, false, kIp6DaddrOffset, "ip6 daddr", f);
 }
 
 Exprs Dport(uint16_t port) { return ThPort(kThDportOffset, port); }
@@ -170,17 +185,32 @@ Exprs CtOriginalDaddr4(const IpAddr& a) {
 
 Exprs SkUid(uint32_t uid) { return MetaEq(NFT_META_SKUID, HostU32(uid)); }
 
-Exprs Ip4SaddrIn(std::string_view set, bool invert) {
-  return SetMatch(true, kIp4SaddrOffset, set, std::nullopt, invert);
+Exprs MetaTimeWithin(std::optional<uint64_t> from_ns, uint64_t until_ns) {
+  auto be64 = [](uint64_t v) {
+    Bytes b(8);
+    for (int i = 7; i >= 0; --i, v >>= 8) b[static_cast<size_t>(i)] = static_cast<uint8_t>(v);
+    return b;
+  };
+  // The clock is loaded in host order; cmp compares bytes in order, so
+  // network order makes it a numeric comparison.
+  Exprs out{Meta{NFT_META_TIME_NS, NFT_REG_1},
+            Byteorder{NFT_REG_1, NFT_REG_1, NFT_BYTEORDER_HTON, 8, 8}};
+  if (from_ns) out.push_back(Cmp{NFT_CMP_GTE, NFT_REG_1, be64(*from_ns)});
+  out.push_back(Cmp{NFT_CMP_LT, NFT_REG_1, be64(until_ns)});
+  return out;
 }
-Exprs Ip4DaddrIn(std::string_view set, bool invert) {
-  return SetMatch(true, kIp4DaddrOffset, set, std::nullopt, invert);
+
+Exprs Ip4SaddrIn(std::string_view set, bool invert, FamilyTest f) {
+  return SetMatch(true, kIp4SaddrOffset, set, std::nullopt, invert, f);
 }
-Exprs Ip6SaddrIn(std::string_view set, bool invert) {
-  return SetMatch(false, kIp6SaddrOffset, set, std::nullopt, invert);
+Exprs Ip4DaddrIn(std::string_view set, bool invert, FamilyTest f) {
+  return SetMatch(true, kIp4DaddrOffset, set, std::nullopt, invert, f);
 }
-Exprs Ip6DaddrIn(std::string_view set, bool invert) {
-  return SetMatch(false, kIp6DaddrOffset, set, std::nullopt, invert);
+Exprs Ip6SaddrIn(std::string_view set, bool invert, FamilyTest f) {
+  return SetMatch(false, kIp6SaddrOffset, set, std::nullopt, invert, f);
+}
+Exprs Ip6DaddrIn(std::string_view set, bool invert, FamilyTest f) {
+  return SetMatch(false, kIp6DaddrOffset, set, std::nullopt, invert, f);
 }
 Exprs VmapIp4Saddr(std::string_view map) {
   return SetMatch(true, kIp4SaddrOffset, map, uint32_t{NFT_REG_VERDICT}, false);

@@ -186,6 +186,11 @@ std::string ToString(const Expr& e) {
           [](const ImmediateData& d) {
             return fmt::format("[ immediate reg {} {} ]", d.dreg, Hex(d.data));
           },
+          [](const Byteorder& b) {
+            return fmt::format("[ byteorder reg {} = {}(reg {}, {}, {}) ]", b.dreg,
+                               b.op == NFT_BYTEORDER_HTON ? "hton" : "ntoh", b.sreg, b.size,
+                               b.len);
+          },
           [](const Counter&) { return std::string("[ counter ]"); },
           [](const ObjRef& o) { return fmt::format("[ objref type 1 name {} ]", o.name); },
           [](const Lookup& l) {

@@ -74,7 +74,10 @@ INSTANTIATE_TEST_SUITE_P(
         Expr{Cmp{NFT_CMP_GTE, NFT_REG_1, {0x03, 0xe8}}},
         Expr{Bitwise{NFT_REG_1, NFT_REG_1, 4, {0xff, 0xf0, 0, 0}, {0, 0, 0, 0}}},
         Expr{Range{NFT_RANGE_EQ, NFT_REG_1, {0x03, 0xe8}, {0x07, 0xd0}}},
-        Expr{Range{NFT_RANGE_NEQ, NFT_REG_1, {1}, {9}}}, Expr{Verdict{VerdictCode::kAccept, ""}},
+        Expr{Range{NFT_RANGE_NEQ, NFT_REG_1, {1}, {9}}},
+        Expr{Byteorder{NFT_REG_1, NFT_REG_1, NFT_BYTEORDER_HTON, 8, 8}},
+        Expr{Byteorder{NFT_REG_2, NFT_REG_1, NFT_BYTEORDER_NTOH, 4, 2}},
+        Expr{Verdict{VerdictCode::kAccept, ""}},
         Expr{Verdict{VerdictCode::kDrop, ""}}, Expr{Verdict{VerdictCode::kJump, "fw-10-137-0-12"}},
         Expr{Verdict{VerdictCode::kGoto, "other"}}, Expr{Verdict{VerdictCode::kReturn, ""}},
         Expr{Verdict{VerdictCode::kContinue, ""}}, Expr{ImmediateData{NFT_REG_1, {10, 0, 0, 1}}},
@@ -124,6 +127,8 @@ TEST(RuleRoundTrip, EveryBuilderDecodesEqual) {
                                         CtStateInvalid(),
                                         CtOriginalDaddr4(v4),
                                         SkUid(106),
+                                        MetaTimeWithin(std::nullopt, 1796299200'000'000'000),
+                                        MetaTimeWithin(1796295600'000'000'000, 1796299200'000'000'000),
                                         Ip4SaddrIn("clients"),
                                         Ip6DaddrIn("blocked", true),
                                         VmapIp4Saddr("fw-v4"),
@@ -154,6 +159,23 @@ TEST(RuleGolden, IfnameUdpDportMatchesNftDebugOutput) {
                 "cmp eq reg 1 0x00000011",
                 "payload load 2b @ transport header + 2 => reg 1",
                 "cmp eq reg 1 0x00003500",
+                "immediate reg 0 accept",
+            }));
+}
+
+TEST(RuleGolden, MetaTimeMatchesNftDebugOutput) {
+  // TZ=UTC nft -d netlink add rule inet t c meta time >= "2026-12-03 11:00:00"
+  //   meta time < "2026-12-03 12:00:00" counter accept   (nft loads the clock
+  // twice; one load serves both comparisons)
+  EXPECT_EQ(LibnftnlText(Rule{"c", Concat(MetaTimeWithin(1796295600'000'000'000,
+                                                         1796299200'000'000'000),
+                                          Count(), Accept())}),
+            (std::vector<std::string>{
+                "meta load time => reg 1",
+                "byteorder reg 1 = hton(reg 1, 8, 8)",
+                "cmp gte reg 1 0x54b9ed18 0x00e098bd",
+                "cmp lt reg 1 0x9abced18 0x008051ee",
+                "counter pkts 0 bytes 0",
                 "immediate reg 0 accept",
             }));
 }

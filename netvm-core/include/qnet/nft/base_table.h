@@ -83,6 +83,9 @@ struct SetContents {
 // field is set to its map key.
 Batch ReplaceChainsBatch(const std::map<std::string, std::vector<Rule>>& chains,
                          const std::vector<SetContents>& sets = {});
+// The same, moving the rules and elements into the batch.
+Batch ReplaceChainsBatch(std::map<std::string, std::vector<Rule>>&& chains,
+                         std::vector<SetContents>&& sets);
 
 // UNSAFE, for the leak test's positive control only: deletes the whole table
 // and re-creates it (lockdown + capabilities + chains) in one transaction.

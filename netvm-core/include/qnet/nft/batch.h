@@ -53,18 +53,19 @@ struct Op {
     kNewCounter,  // NFT_MSG_NEWOBJ of type counter
     kDelCounter,
   };
-  Kind kind = Kind::kNewTable;
-  uint32_t seq = 0;
-  std::string detail;  // what it touches: "chain fw-10-137-0-12"
-  Table table;
   // Chain for chain ops (name only for DelChain/FlushChain), Rule for NewRule,
   // Set for set and element ops (name only for DelSet/FlushSet), CounterObject
   // for counter ops; monostate for table ops.
-  std::variant<std::monostate, Chain, Rule, Set, CounterObject> object;
+  using Object = std::variant<std::monostate, Chain, Rule, Set, CounterObject>;
+  Kind kind = Kind::kNewTable;
+  uint32_t seq = 0;
+  Table table;
+  Object object;
   std::vector<SetElement> elements;  // kNewElements/kDelElements
 };
 const char* OpKindName(Op::Kind k);  // "NEWRULE", "DELRULE", ...
-// "NEWRULE seq 17 (chain fw-10-137-0-12)".
+// "NEWRULE seq 17 (chain fw-10-137-0-12)": the kind, the seq and what the
+// operation touches.
 std::string OpDescription(const Op& op);
 
 class Batch {
@@ -121,7 +122,7 @@ class Batch {
   std::vector<uint8_t> Encode() const;
 
  private:
-  Op& Push(Op::Kind kind, const Table& t, std::string detail);
+  Op& Push(Op::Kind kind, const Table& t, Op::Object object);
   // Drops the last pushed op and keeps why as status() if it is the first.
   void Refuse(std::string_view why);
   void AddElementOps(Op::Kind kind, const Table& t, const Set& s,

@@ -18,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "qnet/base/ip.h"
@@ -27,11 +29,20 @@ namespace qnet::nft {
 
 using Exprs = std::vector<Expr>;
 
-// Joins fragments in order.
+// Joins fragments in order; fragments passed as rvalues are moved from.
 template <typename... Parts>
 Exprs Concat(Parts&&... parts) {
   Exprs out;
-  (out.insert(out.end(), std::begin(parts), std::end(parts)), ...);
+  out.reserve((std::size(parts) + ... + 0));
+  auto append = [&out]<typename P>(P&& part) {
+    if constexpr (std::is_rvalue_reference_v<P&&>) {
+      out.insert(out.end(), std::make_move_iterator(std::begin(part)),
+                 std::make_move_iterator(std::end(part)));
+    } else {
+      out.insert(out.end(), std::begin(part), std::end(part));
+    }
+  };
+  (append(std::forward<Parts>(parts)), ...);
   return out;
 }
 
@@ -54,14 +65,19 @@ Exprs OifName(std::string_view name);
 Exprs OifNamePrefix(std::string_view prefix);
 Exprs NfProto(NfProtoValue p);  // meta nfproto ipv4|ipv6
 Exprs L4Proto(L4 p);            // meta l4proto tcp|udp|icmp|icmpv6
-Exprs Ip4Saddr(const IpAddr& a);
-Exprs Ip4Daddr(const IpAddr& a);
-Exprs Ip4SaddrPrefix(const IpPrefix& p);
-Exprs Ip4DaddrPrefix(const IpPrefix& p);
-Exprs Ip6Saddr(const IpAddr& a);
-Exprs Ip6Daddr(const IpAddr& a);
-Exprs Ip6SaddrPrefix(const IpPrefix& p);
-Exprs Ip6DaddrPrefix(const IpPrefix& p);
+// Whether an address match starts with its `meta nfproto` test. kKnown is
+// for a chain that only packets of that family reach (a per-family verdict
+// map's target, as in an `ip` or `ip6` table, where nft omits it too); a
+// packet of the other family would be misread there.
+enum class FamilyTest : uint8_t { kInclude, kKnown };
+Exprs Ip4Saddr(const IpAddr& a, FamilyTest f = FamilyTest::kInclude);
+Exprs Ip4Daddr(const IpAddr& a, FamilyTest f = FamilyTest::kInclude);
+Exprs Ip4SaddrPrefix(const IpPrefix& p, FamilyTest f = FamilyTest::kInclude);
+Exprs Ip4DaddrPrefix(const IpPrefix& p, FamilyTest f = FamilyTest::kInclude);
+Exprs Ip6Saddr(const IpAddr& a, FamilyTest f = FamilyTest::kInclude);
+Exprs Ip6Daddr(const IpAddr& a, FamilyTest f = FamilyTest::kInclude);
+Exprs Ip6SaddrPrefix(const IpPrefix& p, FamilyTest f = FamilyTest::kInclude);
+Exprs Ip6DaddrPrefix(const IpPrefix& p, FamilyTest f = FamilyTest::kInclude);
 Exprs Dport(uint16_t port);                  // th dport (after L4Proto tcp/udp)
 Exprs DportRange(uint16_t lo, uint16_t hi);  // th dport lo-hi, inclusive
 Exprs Sport(uint16_t port);
@@ -74,12 +90,17 @@ Exprs CtStateIn(uint32_t bits);   // ct state & bits != 0 (CtStateBit values)
 Exprs CtStateInvalid();
 Exprs CtOriginalDaddr4(const IpAddr& a);  // ct original ip daddr a
 Exprs SkUid(uint32_t uid);                // meta skuid uid
+// The kernel's clock (CLOCK_REALTIME, ns since the epoch) in [from, until):
+// meta time => reg, byteorder hton, cmp gte from (when given), cmp lt until.
+// Every daemon may be dead: the kernel alone decides.
+Exprs MetaTimeWithin(std::optional<uint64_t> from_ns, uint64_t until_ns);
 
 // Set lookups and verdict maps (the set lives in the same table).
-Exprs Ip4SaddrIn(std::string_view set, bool invert = false);  // ip saddr [!=] @set
-Exprs Ip4DaddrIn(std::string_view set, bool invert = false);
-Exprs Ip6SaddrIn(std::string_view set, bool invert = false);
-Exprs Ip6DaddrIn(std::string_view set, bool invert = false);
+Exprs Ip4SaddrIn(std::string_view set, bool invert = false,  // ip saddr [!=] @set
+                 FamilyTest f = FamilyTest::kInclude);
+Exprs Ip4DaddrIn(std::string_view set, bool invert = false, FamilyTest f = FamilyTest::kInclude);
+Exprs Ip6SaddrIn(std::string_view set, bool invert = false, FamilyTest f = FamilyTest::kInclude);
+Exprs Ip6DaddrIn(std::string_view set, bool invert = false, FamilyTest f = FamilyTest::kInclude);
 Exprs VmapIp4Saddr(std::string_view map);  // ip saddr vmap @map
 Exprs VmapIp6Saddr(std::string_view map);  // ip6 saddr vmap @map
 

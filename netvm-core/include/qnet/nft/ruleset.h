@@ -12,6 +12,11 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+// GCC 12 misreads small_vector's inline-buffer copies (-Wstringop-overread).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#include <boost/container/small_vector.hpp>
+#pragma GCC diagnostic pop
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -21,7 +26,10 @@
 
 namespace qnet::nft {
 
-using Bytes = std::vector<uint8_t>;
+// Small values (addresses, ports, interface names, masks) stay inline: a
+// ruleset holds tens of thousands of them and each heap block costs more
+// than its bytes.
+using Bytes = boost::container::small_vector<uint8_t, 16>;
 
 // Table family; values are the kernel's NFPROTO_* numbers.
 enum class Family : uint8_t {
@@ -110,6 +118,19 @@ struct Range {
   Bytes from;
   Bytes to;
   bool operator==(const Range&) const = default;
+};
+
+// byteorder: dreg = sreg converted hton (NFT_BYTEORDER_HTON) or ntoh, over
+// len bytes in units of size (2, 4 or 8) bytes. Loads like `meta time` are
+// in host order; a cmp lt/gt compares bytes in order, so such a value is
+// converted to network order first (as nft does).
+struct Byteorder {
+  uint32_t sreg = NFT_REG_1;
+  uint32_t dreg = NFT_REG_1;
+  uint32_t op = NFT_BYTEORDER_HTON;
+  uint32_t len = 0;
+  uint32_t size = 0;
+  bool operator==(const Byteorder&) const = default;
 };
 
 enum class VerdictCode : uint8_t { kAccept, kDrop, kJump, kGoto, kReturn, kContinue };
@@ -202,8 +223,8 @@ struct Unsupported {
   bool operator==(const Unsupported&) const = default;
 };
 
-using Expr = std::variant<Meta, Payload, Cmp, Bitwise, Range, Verdict, ImmediateData, Counter,
-                          ObjRef, Lookup, Ct, Nat, Masq, Reject, Unsupported>;
+using Expr = std::variant<Meta, Payload, Cmp, Bitwise, Range, Byteorder, Verdict, ImmediateData,
+                          Counter, ObjRef, Lookup, Ct, Nat, Masq, Reject, Unsupported>;
 
 // A rule: appended to `chain` (of the table the batch names). The comment is
 // stored as nft-compatible userdata (shown by `nft list`).
