@@ -473,7 +473,7 @@ Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
   std::optional<std::map<int, uint64_t>> hits;
   nlohmann::json state = nlohmann::json::object();
   if (auto it = qubes_.find(netvm); it != qubes_.end()) {
-    auto h = ReadRuleHits(it->second->netns_fd(), firewall::ClientChain(client->id));
+    auto h = ReadRuleHits(it->second->netns_fd(), client->id);
     if (h) hits = std::move(*h);
     auto st = it->second->Call("qnet.FirewallState", req.qube, seconds(10));
     if (st && st->exit_code == 0) {

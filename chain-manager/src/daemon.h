@@ -104,8 +104,8 @@ struct DropCounters {
   uint64_t input = 0, forward = 0, output = 0;
 };
 Result<DropCounters> ReadDropCounters(int netns_fd);
-// Packets that matched each rule ("rule N" comments) of a client's chain in
-// the netvm that enforces it, by rule number.
-Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, const std::string& client_chain);
+// Packets that matched each rule ("rule N" comments) of a client's chains
+// (both families, expiry tests) in the netvm that enforces it, by rule number.
+Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, uint32_t client_id);
 
 }  // namespace qnet::chain

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "daemon.h"
+#include "qnet/firewall/nft_names.h"
 #include "qnet/netlink/socket.h"
 #include "qnet/nft/base_table.h"
 #include "qnet/nft/readback.h"
@@ -37,16 +38,20 @@ Result<DropCounters> ReadDropCounters(int netns_fd) {
   return d;
 }
 
-Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, const std::string& client_chain) {
+Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, uint32_t client_id) {
   QNET_ASSIGN_OR_RETURN(nft::TableState state, ReadQubeTable(netns_fd));
   std::map<int, uint64_t> hits;
-  const nft::ChainState* chain = state.FindChain(client_chain);
-  if (!chain) return hits;
-  for (const nft::RuleState& rs : chain->rules) {
-    int number = -1;
-    if (!rs.rule.comment || std::sscanf(rs.rule.comment->c_str(), "rule %d", &number) != 1) continue;
-    for (const nft::Expr& e : rs.rule.exprs)
-      if (const auto* c = std::get_if<nft::Counter>(&e)) hits[number] += c->packets;
+  // Both families' chains and the expiry chains: a rule's counters may sit
+  // in any of them.
+  for (const nft::ChainState& chain : state.chains) {
+    if (!firewall::IsClientObject(client_id, chain.chain.name)) continue;
+    for (const nft::RuleState& rs : chain.rules) {
+      int number = -1;
+      if (!rs.rule.comment || std::sscanf(rs.rule.comment->c_str(), "rule %d", &number) != 1)
+        continue;
+      for (const nft::Expr& e : rs.rule.exprs)
+        if (const auto* c = std::get_if<nft::Counter>(&e)) hits[number] += c->packets;
+    }
   }
   return hits;
 }

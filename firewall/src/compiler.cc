@@ -47,10 +47,14 @@ Status ValidateClient(const Client& c) {
 class ClientBuilder {
  public:
   ClientBuilder(const Client& client, const Resolutions& names, int64_t now)
-      : client_(client), names_(names), now_(now), chain_(ClientChain(client.id)) {
+      : client_(client), names_(names), now_(now), chain4_(ClientChain(client.id)) {
     out_.id = client.id;
     out_.name = client.name;
-    out_.chains.push_back(nft::Chain{chain_, std::nullopt});
+    out_.chains.push_back(nft::Chain{chain4_, std::nullopt});
+    if (client.ipv6) {
+      chain6_ = ClientChain6(client.id);
+      out_.chains.push_back(nft::Chain{chain6_, std::nullopt});
+    }
   }
 
   // Returns false when the rest of the list must give way to the final drop.
@@ -80,27 +84,33 @@ class ClientBuilder {
       }
       AddHostSets(rule, scope);
     }
-    std::vector<Exprs> alternatives = internal::MatchAlternatives(rule, scope);
+    std::vector<internal::Alternative> alternatives = internal::MatchAlternatives(rule, scope);
     if (alternatives.empty()) Note(number, rule, "matches no packet: left out");
-    Emit(rule, number, alternatives);
+    Emit(rule, number, std::move(alternatives));
     return true;
   }
 
   ClientRules Finish() && {
-    out_.counters.push_back(nft::CounterObject{ClientDropCounter(client_.id)});
-    out_.rules.push_back(nft::Rule{
-        chain_,
-        nft::Concat(nft::CountNamed(ClientDropCounter(client_.id)), nft::Goto(kRejectChain)),
-        "default drop"});
-    nft::Verdict jump{nft::VerdictCode::kJump, chain_};
-    out_.map_entries.push_back(
-        SetEntries{std::string(kSrc4Map), {{.key = nft::AddrKey(client_.ipv4), .verdict = jump}}});
-    if (client_.ipv6) {
-      out_.map_entries.push_back(SetEntries{
-          std::string(kSrc6Map), {{.key = nft::AddrKey(*client_.ipv6), .verdict = jump}}});
+    const std::string counter = ClientDropCounter(client_.id);
+    out_.counters.push_back(nft::CounterObject{counter});
+    for (const std::string* chain : {&chain4_, &chain6_}) {
+      if (chain->empty()) continue;
+      out_.rules.push_back(nft::Rule{
+          *chain, nft::Concat(nft::CountNamed(counter), nft::Goto(kRejectChain)), "default drop"});
     }
-    out_.map_entries.push_back(
-        SetEntries{std::string(kVifSet), {{.key = nft::IfnameKey(client_.vif)}}});
+    // The dispatch key is the vif and the source address together: only
+    // the client's own packets, from its own interface, reach its chains.
+    const nft::Bytes vif = nft::IfnameKey(client_.vif);
+    auto entry = [&vif](const IpAddr& addr, const std::string& chain) {
+      return nft::SetElement{.key = nft::ConcatKey({vif, nft::AddrKey(addr)}),
+                             .verdict = nft::Verdict{nft::VerdictCode::kJump, chain}};
+    };
+    out_.map_entries.push_back(SetEntries{std::string(kSrc4Map), {entry(client_.ipv4, chain4_)}});
+    if (client_.ipv6) {
+      out_.map_entries.push_back(
+          SetEntries{std::string(kSrc6Map), {entry(*client_.ipv6, chain6_)}});
+    }
+    out_.map_entries.push_back(SetEntries{std::string(kVifSet), {{.key = vif}}});
     return std::move(out_);
   }
 
@@ -114,7 +124,7 @@ class ClientBuilder {
     for (bool v6 : {false, true}) {
       if (v6 && !client_.ipv6) continue;
       nft::SetContents contents;
-      contents.set.name = HostSet(client_.id, scope.number, v6);
+      contents.set.name = HostSet(client_.id, scope.number, v6, accept);
       contents.set.key = {v6 ? nft::DataType::kIpv6Addr : nft::DataType::kIpv4Addr};
       // Only an allowing element may time out (contract 11).
       contents.set.timeout = accept;
@@ -141,43 +151,53 @@ class ClientBuilder {
     return out;
   }
 
-  void Emit(const Rule& rule, size_t number, const std::vector<Exprs>& alternatives) {
+  // The chains an alternative goes in: its family's, or both.
+  std::vector<const std::string*> ChainsFor(internal::Fam fam) const {
+    std::vector<const std::string*> out;
+    if (fam != internal::Fam::kV6) out.push_back(&chain4_);
+    if (fam != internal::Fam::kV4 && !chain6_.empty()) out.push_back(&chain6_);
+    return out;
+  }
+
+  void Emit(const Rule& rule, size_t number, std::vector<internal::Alternative> alternatives) {
     if (alternatives.empty()) return;
-    Exprs verdict = VerdictFor(rule.action);
-    std::optional<std::vector<Exprs>> terms;
+    const Exprs verdict = VerdictFor(rule.action);
+    // The kernel's clock decides when an expiring rule stops matching.
+    std::optional<Exprs> time;
     if (rule.expire) {
-      // A drop keeps every term: were the clock set back, it must still hold.
-      bool drop = rule.action == Action::kDrop;
-      terms = internal::ExpiryTerms(*rule.expire, drop,
-                                    drop ? std::nullopt : std::optional<int64_t>(now_));
+      const bool accept = rule.action == Action::kAccept;
+      time = internal::ExpiryTest(*rule.expire, accept ? std::optional<int64_t>(now_) : std::nullopt);
     }
-    if (!terms) {
-      for (const Exprs& alt : alternatives) {
+    const Exprs tail = nft::Concat(time.value_or(Exprs{}), nft::Count(), verdict);
+    for (internal::Alternative& alt : alternatives) {
+      const std::vector<const std::string*> chains = ChainsFor(alt.fam);
+      for (size_t i = 0; i < chains.size(); ++i) {
+        Exprs match = i + 1 == chains.size() ? std::move(alt.exprs) : alt.exprs;
         out_.rules.push_back(
-            nft::Rule{chain_, nft::Concat(alt, nft::Count(), verdict), RuleComment(number)});
+            nft::Rule{*chains[i], nft::Concat(std::move(match), tail), RuleComment(number)});
       }
-      return;
-    }
-    // The kernel's clock decides: the rule jumps to its time test, which
-    // returns (on to the next rule) once the expiry has passed.
-    std::string sub = ExpiryChain(client_.id, number);
-    out_.chains.push_back(nft::Chain{sub, std::nullopt});
-    for (const Exprs& alt : alternatives) {
-      out_.rules.push_back(
-          nft::Rule{chain_, nft::Concat(alt, nft::Jump(sub)), RuleComment(number)});
-    }
-    for (const Exprs& term : *terms) {
-      out_.rules.push_back(
-          nft::Rule{sub, nft::Concat(term, nft::Count(), verdict), RuleComment(number)});
     }
   }
 
   const Client& client_;
   const Resolutions& names_;
   int64_t now_;
-  std::string chain_;
+  std::string chain4_;  // fw-<id>: the client's IPv4 packets
+  std::string chain6_;  // fw-<id>-6, or empty when the client has no IPv6
   ClientRules out_;
 };
+
+// `meta iifname . ip saddr vmap @fw-src4` (ip6 for fw-src6): a packet from
+// anywhere but a client's own vif, with that client's address, matches no
+// entry. Forwarding from the uplink is never a client's to allow.
+Exprs Dispatch(bool v6) {
+  return nft::Concat(
+      nft::NfProto(v6 ? nft::NfProtoValue::kV6 : nft::NfProtoValue::kV4),
+      Exprs{nft::Meta{NFT_META_IIFNAME, NFT_REG_1},
+            nft::Payload{NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8u : 12u, v6 ? 16u : 4u, NFT_REG32_04},
+            nft::Lookup{std::string(v6 ? kSrc6Map : kSrc4Map), NFT_REG_1,
+                        uint32_t{NFT_REG_VERDICT}, false}});
+}
 
 template <typename T>
 std::vector<T> Missing(const std::vector<T>& before, const std::vector<T>& after) {
@@ -212,8 +232,8 @@ CompiledFirewall CompileShared() {
   std::string fwd(kForwardChain);
   std::string rej(kRejectChain);
   out.rules = {
-      nft::Rule{fwd, nft::VmapIp4Saddr(kSrc4Map), "client dispatch"},
-      nft::Rule{fwd, nft::VmapIp6Saddr(kSrc6Map), "client dispatch"},
+      nft::Rule{fwd, Dispatch(false), "client dispatch"},
+      nft::Rule{fwd, Dispatch(true), "client dispatch"},
       nft::Rule{
           fwd,
           nft::Concat(Exprs{nft::Meta{NFT_META_IIFNAME, NFT_REG_1},
@@ -225,10 +245,10 @@ CompiledFirewall CompileShared() {
   };
   out.sets = {
       nft::Set{.name = std::string(kSrc4Map),
-               .key = {nft::DataType::kIpv4Addr},
+               .key = {nft::DataType::kIfname, nft::DataType::kIpv4Addr},
                .data = nft::DataType::kVerdict},
       nft::Set{.name = std::string(kSrc6Map),
-               .key = {nft::DataType::kIpv6Addr},
+               .key = {nft::DataType::kIfname, nft::DataType::kIpv6Addr},
                .data = nft::DataType::kVerdict},
       nft::Set{.name = std::string(kVifSet), .key = {nft::DataType::kIfname}},
   };

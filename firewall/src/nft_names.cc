@@ -5,10 +5,15 @@
 namespace qnet::firewall {
 
 std::string ClientChain(uint32_t id) { return fmt::format("fw-{}", id); }
+std::string ClientChain6(uint32_t id) { return fmt::format("fw-{}-6", id); }
+bool IsClientObject(uint32_t id, std::string_view name) {
+  const std::string chain = ClientChain(id);
+  return name.starts_with(chain) &&
+         (name.size() == chain.size() || name[chain.size()] == '-');
+}
 std::string ClientDropCounter(uint32_t id) { return fmt::format("fw-{}-drop", id); }
-std::string ExpiryChain(uint32_t id, size_t rule) { return fmt::format("fw-{}-x{}", id, rule); }
-std::string HostSet(uint32_t id, size_t rule, bool ipv6) {
-  return fmt::format("fw-{}-r{}-{}", id, rule, ipv6 ? 6 : 4);
+std::string HostSet(uint32_t id, size_t rule, bool ipv6, bool accept) {
+  return fmt::format("fw-{}-{}{}-{}", id, accept ? 'a' : 'd', rule, ipv6 ? 6 : 4);
 }
 
 }  // namespace qnet::firewall

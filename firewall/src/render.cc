@@ -100,6 +100,11 @@ std::string ExprText(const nft::Expr& e) {
                           if (l.invert) out += " inverted";
                           return out;
                         },
+                        [](const nft::Byteorder& b) {
+                          return fmt::format("byteorder {} = {}({}, {}, {})", Reg(b.dreg),
+                                             b.op == NFT_BYTEORDER_HTON ? "hton" : "ntoh",
+                                             Reg(b.sreg), b.size, b.len);
+                        },
                         [](const nft::Ct& c) {
                           std::string dir;
                           if (c.direction) dir = *c.direction == 0 ? " original" : " reply";
@@ -115,20 +120,36 @@ std::string ExprText(const nft::Expr& e) {
                     e);
 }
 
-std::string KeyText(const nft::Bytes& key, const std::vector<nft::DataType>& type) {
-  if (type.size() == 1 && type[0] == nft::DataType::kIpv4Addr && key.size() == 4) {
+std::string FieldText(const nft::Bytes& key, nft::DataType type) {
+  if (type == nft::DataType::kIpv4Addr && key.size() == 4) {
     return IpAddr::V4(key[0], key[1], key[2], key[3]).ToString();
   }
-  if (type.size() == 1 && type[0] == nft::DataType::kIpv6Addr && key.size() == 16) {
+  if (type == nft::DataType::kIpv6Addr && key.size() == 16) {
     std::array<uint8_t, 16> b{};
     std::copy(key.begin(), key.end(), b.begin());
     return IpAddr::V6(b).ToString();
   }
-  if (type.size() == 1 && type[0] == nft::DataType::kIfname) {
+  if (type == nft::DataType::kIfname) {
     std::string name(key.begin(), key.end());
     return fmt::format("\"{}\"", name.substr(0, name.find('\0')));
   }
   return Hex(key);
+}
+
+// A key as nft lists it: fields joined by " . " (each padded to 4 bytes in
+// the key).
+std::string KeyText(const nft::Bytes& key, const std::vector<nft::DataType>& type) {
+  if (type.size() == 1) return FieldText(key, type[0]);
+  std::string out;
+  size_t at = 0;
+  for (nft::DataType t : type) {
+    const size_t len = nft::DataTypeLen(t);
+    if (at + len > key.size()) return Hex(key);
+    out += (out.empty() ? "" : " . ") +
+           FieldText(nft::Bytes(key.begin() + at, key.begin() + at + len), t);
+    at += (len + 3) / 4 * 4;
+  }
+  return at == key.size() ? out : Hex(key);
 }
 
 std::string ElementText(const nft::SetElement& e, const std::vector<nft::DataType>& type) {

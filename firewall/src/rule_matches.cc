@@ -11,19 +11,21 @@ namespace {
 
 using nft::Exprs;
 
-enum class Fam : uint8_t { kAny, kV4, kV6 };
-
 constexpr uint16_t kDnsPort = 53;
+constexpr nft::FamilyTest kKnown = nft::FamilyTest::kKnown;
 
-// The address families a rule has a half for. A rule that names neither a
-// family nor an ICMP flavour stays family-free: one nft rule covers both.
+// The address families a rule has a half for, among the client's. A rule
+// that names neither a family nor an ICMP flavour stays family-free: the
+// same nft rule goes in both chains.
 std::vector<Fam> Families(const Rule& rule, const RuleScope& scope) {
   std::vector<Fam> both = {Fam::kV4};
   if (scope.client_has_ipv6) both.push_back(Fam::kV6);
   if (rule.specialtarget) return {Fam::kV4};  // Qubes has no IPv6 virtual DNS
   if (rule.dst) {
     if (const auto* prefix = std::get_if<IpPrefix>(&*rule.dst)) {
-      return {prefix->addr().is_v4() ? Fam::kV4 : Fam::kV6};
+      if (prefix->addr().is_v4()) return {Fam::kV4};
+      if (scope.client_has_ipv6) return {Fam::kV6};
+      return {};  // no IPv6 packet of this client reaches the netvm's rules
     }
     return both;
   }
@@ -58,21 +60,22 @@ std::vector<Exprs> DestinationMatches(const Rule& rule, Fam fam, const RuleScope
     std::vector<Exprs> out;
     for (const IpAddr& dns : DnsServers(rule, scope)) {
       // By the original destination: the netvm's DNAT has rewritten daddr.
-      out.push_back(nft::Concat(nft::NfProto(nft::NfProtoValue::kV4), nft::CtOriginalDaddr4(dns)));
+      out.push_back(nft::CtOriginalDaddr4(dns));
     }
     return out;
   }
   if (rule.dst) {
     if (const auto* prefix = std::get_if<IpPrefix>(&*rule.dst)) {
       IpPrefix net = prefix->Network();
-      return {fam == Fam::kV4 ? nft::Ip4DaddrPrefix(net) : nft::Ip6DaddrPrefix(net)};
+      return {fam == Fam::kV4 ? nft::Ip4DaddrPrefix(net, kKnown)
+                              : nft::Ip6DaddrPrefix(net, kKnown)};
     }
-    std::string set = HostSet(scope.client_id, scope.number, fam == Fam::kV6);
-    return {fam == Fam::kV4 ? nft::Ip4DaddrIn(set) : nft::Ip6DaddrIn(set)};
+    std::string set =
+        HostSet(scope.client_id, scope.number, fam == Fam::kV6, rule.action == Action::kAccept);
+    return {fam == Fam::kV4 ? nft::Ip4DaddrIn(set, false, kKnown)
+                            : nft::Ip6DaddrIn(set, false, kKnown)};
   }
-  if (fam == Fam::kV4) return {nft::NfProto(nft::NfProtoValue::kV4)};
-  if (fam == Fam::kV6) return {nft::NfProto(nft::NfProtoValue::kV6)};
-  return {Exprs{}};
+  return {Exprs{}};  // any destination; the chain gives the family
 }
 
 Exprs Ports(const PortRange& r) { return nft::DportRange(r.lo, r.hi); }
@@ -109,55 +112,28 @@ std::vector<Exprs> ProtocolMatches(const Rule& rule, Fam fam) {
   return {};
 }
 
-nft::Bytes HostU64(uint64_t v) {
-  nft::Bytes b(8);
-  std::memcpy(b.data(), &v, 8);
-  return b;
-}
-
 }  // namespace
 
-std::vector<Exprs> MatchAlternatives(const Rule& rule, const RuleScope& scope) {
-  std::vector<Exprs> out;
+std::vector<Alternative> MatchAlternatives(const Rule& rule, const RuleScope& scope) {
+  std::vector<Alternative> out;
   for (Fam fam : Families(rule, scope)) {
     std::vector<Exprs> protos = ProtocolMatches(rule, fam);
     for (const Exprs& dst : DestinationMatches(rule, fam, scope)) {
-      for (const Exprs& proto : protos) out.push_back(nft::Concat(dst, proto));
+      for (const Exprs& proto : protos) out.push_back({fam, nft::Concat(dst, proto)});
     }
   }
   return out;
 }
 
-std::optional<std::vector<Exprs>> ExpiryTerms(int64_t expire, bool round_up,
-                                              std::optional<int64_t> skip_before) {
+std::optional<Exprs> ExpiryTest(int64_t expire, std::optional<int64_t> not_before) {
   constexpr uint64_t kNsPerSecond = 1'000'000'000;
-  constexpr uint64_t kGranule = uint64_t{1} << kTimeGranuleBits;
-  constexpr uint64_t kMaxSeconds = (std::numeric_limits<uint64_t>::max() - kGranule) / kNsPerSecond;
-  if (expire < 0) return std::vector<Exprs>{};
-  if (static_cast<uint64_t>(expire) > kMaxSeconds) return std::nullopt;
-  uint64_t end = static_cast<uint64_t>(expire) * kNsPerSecond;
-  end = round_up ? (end + kGranule - 1) & ~(kGranule - 1) : end & ~(kGranule - 1);
-  // t < end  <=>  for some bit i set in `end`, t agrees with `end` above i
-  // and has bit i clear. Each such i is one masked equality, which compares
-  // registers bytewise and so needs no byte-order conversion: the kernel
-  // stores NFT_META_TIME_NS in host order, and so do mask and value here
-  // (the compiler runs on the host that enforces).
-  uint64_t skip_ns =
-      skip_before && *skip_before > 0 && static_cast<uint64_t>(*skip_before) <= kMaxSeconds
-          ? static_cast<uint64_t>(*skip_before) * kNsPerSecond
-          : 0;
-  std::vector<Exprs> terms;
-  for (int bit = 63; bit >= kTimeGranuleBits; --bit) {
-    if (((end >> bit) & 1) == 0) continue;
-    uint64_t mask = ~uint64_t{0} << bit;
-    uint64_t value = bit == 63 ? 0 : end & (~uint64_t{0} << (bit + 1));
-    // This term matches exactly [value, value + 2^bit).
-    if (value + (uint64_t{1} << bit) <= skip_ns) continue;
-    terms.push_back(Exprs{nft::Meta{NFT_META_TIME_NS, NFT_REG_1},
-                          nft::Bitwise{NFT_REG_1, NFT_REG_1, 8, HostU64(mask), HostU64(0)},
-                          nft::Cmp{NFT_CMP_EQ, NFT_REG_1, HostU64(value)}});
-  }
-  return terms;
+  constexpr uint64_t kMaxSeconds = std::numeric_limits<uint64_t>::max() / kNsPerSecond;
+  auto ns = [](int64_t s) { return s <= 0 ? 0 : static_cast<uint64_t>(s) * kNsPerSecond; };
+  if (expire > 0 && static_cast<uint64_t>(expire) > kMaxSeconds) return std::nullopt;
+  std::optional<uint64_t> from;
+  if (not_before && *not_before > 0 && static_cast<uint64_t>(*not_before) <= kMaxSeconds)
+    from = ns(*not_before);
+  return nft::MetaTimeWithin(from, ns(expire));
 }
 
 }  // namespace qnet::firewall::internal

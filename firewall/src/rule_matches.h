@@ -21,19 +21,27 @@ struct RuleScope {
   const Resolution* resolution = nullptr;
 };
 
-// The match alternatives of `rule` (without counter or verdict): the rule
-// matches a packet when any one of them does. Empty: it matches nothing.
-std::vector<nft::Exprs> MatchAlternatives(const Rule& rule, const RuleScope& scope);
+// Which of the client's chains an alternative belongs in: the IPv4 one
+// (fw-<id>), the IPv6 one (fw-<id>-6), or both (a rule that names neither
+// a destination nor an ICMP flavour matches either family alike).
+enum class Fam : uint8_t { kAny, kV4, kV6 };
 
-// The expiry test as alternatives, each true while the kernel clock is
-// before `expire` (unix seconds), rounded to kTimeGranuleBits toward the
-// safe side: down when `round_up` is false (an accept ends early), up when
-// true (a drop ends late). With `skip_before`, terms that only match times
-// before it are left out (for accept rules: a clock set back then closes).
-// nullopt when the time is beyond what 64-bit nanoseconds hold (year
-// 2554): such a rule never expires in practice.
-inline constexpr int kTimeGranuleBits = 29;  // 2^29 ns = 0.54 s
-std::optional<std::vector<nft::Exprs>> ExpiryTerms(int64_t expire, bool round_up,
-                                                   std::optional<int64_t> skip_before);
+struct Alternative {
+  Fam fam = Fam::kAny;
+  nft::Exprs exprs;  // without the family test: the chain is per family
+};
+
+// The match alternatives of `rule` (without counter or verdict): the rule
+// matches a packet when any one of them does. Empty: it matches nothing
+// (also an IPv6-only rule for a client without IPv6).
+std::vector<Alternative> MatchAlternatives(const Rule& rule, const RuleScope& scope);
+
+// The time test of an expiring rule (unix seconds): true while the kernel's
+// clock is before `expire`, and for an accept also at or after `not_before`
+// (the compile time): were the clock set back, an expired accept must not
+// open again; a drop (not_before nullopt) holds whatever the clock says
+// before its expiry. nullopt when the expiry is beyond what 64-bit
+// nanoseconds hold (year 2554): such a rule never expires in practice.
+std::optional<nft::Exprs> ExpiryTest(int64_t expire, std::optional<int64_t> not_before);
 
 }  // namespace qnet::firewall::internal

@@ -227,7 +227,7 @@ TEST(Compiler, ExpiringDropHoldsUntilExpiryThenFallsThrough) {
   Evaluator eval(*fw);
   Packet p = From(12, "203.0.113.7", 6, 22);
   EXPECT_EQ(eval.Run(At(p, 59)), Outcome::kRejectTcpReset);
-  EXPECT_EQ(eval.Run(At(p, 60)), Outcome::kRejectTcpReset);  // rounded up: a drop ends late
+  EXPECT_EQ(eval.Run(At(p, 60)), Outcome::kAccept);  // from its expiry on, the next rule
   EXPECT_EQ(eval.Run(At(p, 62)), Outcome::kAccept);
 }
 
@@ -240,10 +240,26 @@ TEST(Compiler, SpoofedSourceFromClientInterfaceIsDropped) {
   EXPECT_EQ(eval.Run(p), Outcome::kNoVerdict);
 }
 
-// Property: the time terms match exactly the times before the rounded
-// expiry, for many expiries and times around them.
-TEST(ExpiryTerms, MatchExactlyBeforeRoundedExpiry) {
-  const uint64_t granule = uint64_t{1} << 29;
+// A packet from the uplink that carries a client's address (spoofed
+// upstream) must not be allowed by that client's rules: only the client's
+// own vif leads to its chains. "anon" (13) has the default accept.
+TEST(Compiler, ClientAddressArrivingFromTheUplinkReachesNoClientChain) {
+  Evaluator eval(CompileSample());
+  for (const char* from : {"10.137.0.13", "fd09:24ef:4179::a89:d"}) {
+    Packet p = From(13, "203.0.113.10", 6, 80);
+    p.saddr = Ip(from);
+    if (!p.saddr.is_v4()) p.daddr = Ip("2001:db8:2::10");
+    EXPECT_EQ(eval.Run(p), Outcome::kAccept) << from;  // from its own vif: its list applies
+    p.iifname = "eth0";
+    EXPECT_EQ(eval.Run(p), Outcome::kNoVerdict) << from;  // the base chain's final drop
+    p.iifname = "vif12.0";  // another client's vif: a spoof
+    EXPECT_EQ(eval.Run(p), Outcome::kDrop) << from;
+  }
+}
+
+// Property: an expiring rule matches exactly the nanoseconds before its
+// expiry (the kernel's clock; no rounding), for many expiries.
+TEST(ExpiryTest, MatchesExactlyBeforeTheExpiry) {
   for (int64_t expire :
        {int64_t{1}, int64_t{1700000000}, int64_t{1700000601}, int64_t{4102444800}}) {
     for (bool drop : {false, true}) {
@@ -251,47 +267,55 @@ TEST(ExpiryTerms, MatchExactlyBeforeRoundedExpiry) {
       auto fw = Compile({MakeClient("w", 12, {rule, drop ? "accept" : "drop"})}, {}, 0);
       ASSERT_TRUE(fw.has_value());
       Evaluator eval(*fw);
-      uint64_t end = uint64_t(expire) * 1'000'000'000;
-      end = drop ? (end + granule - 1) / granule * granule : end / granule * granule;
+      const uint64_t end = uint64_t(expire) * 1'000'000'000;
       Outcome rule_verdict = drop ? Outcome::kRejectIcmp : Outcome::kAccept;
       Outcome fallback = drop ? Outcome::kAccept : Outcome::kRejectIcmp;
-      for (int64_t delta : {-3 * int64_t(granule), -int64_t(granule) - 1, int64_t(-1), int64_t(0),
-                            int64_t(1), int64_t(granule), int64_t(1) << 40}) {
+      for (int64_t delta : {-int64_t{1} << 40, int64_t{-1000000000}, int64_t(-1), int64_t(0),
+                            int64_t(1), int64_t{1} << 40}) {
         Packet p = From(12, "1.2.3.4", 17, 9);
+        if (delta < 0 && end < static_cast<uint64_t>(-delta)) continue;
         p.time_ns = end + static_cast<uint64_t>(delta);
         EXPECT_EQ(eval.Run(p), p.time_ns < end ? rule_verdict : fallback)
             << rule << " delta " << delta;
-        // Accept rules must stop by the expiry, drop rules hold until it.
-        uint64_t e_ns = uint64_t(expire) * 1'000'000'000;
-        EXPECT_TRUE(drop ? end >= e_ns : end <= e_ns);
-        EXPECT_LT(std::max(end, e_ns) - std::min(end, e_ns), granule);
       }
     }
   }
 }
 
-TEST(ExpiryTerms, AcceptLeavesOutTermsBeforeNowButKeepsFutureExact) {
+// One nft rule per expiring rule, reading the clock once: no chain of its
+// own, no table of time ranges.
+TEST(ExpiryTest, IsOneRuleWithTheClockTestInline) {
+  auto fw = Compile({MakeClient("w", 12, {"accept dst4=1.2.3.4 expire=+600", "drop"}, false)}, {},
+                    kNow);
+  ASSERT_TRUE(fw.has_value());
+  ASSERT_EQ(fw->clients[0].chains.size(), 1u);
+  ASSERT_EQ(fw->clients[0].rules.size(), 3u);  // the rule, "drop", the default drop
+  size_t clock_loads = 0;
+  for (const nft::Expr& e : fw->clients[0].rules[0].exprs)
+    if (const auto* m = std::get_if<nft::Meta>(&e)) clock_loads += m->key == NFT_META_TIME_NS;
+  EXPECT_EQ(clock_loads, 1u);
+}
+
+// An accept stops at its expiry and never matches before its compile time
+// (a clock set back must not open it again); a drop holds at any earlier time.
+TEST(ExpiryTest, AcceptMatchesOnlyFromCompileTimeDropAtAnyEarlierTime) {
   const int64_t expire = kNow + 600;
-  auto pruned =
-      Compile({MakeClient("w", 12, {fmt::format("accept dst4=1.2.3.4 expire={}", expire), "drop"})},
-              {}, kNow);
-  auto full = Compile(
-      {MakeClient("w", 12, {fmt::format("accept dst4=1.2.3.4 expire={}", expire), "drop"})}, {}, 0);
-  ASSERT_TRUE(pruned.has_value() && full.has_value());
-  auto count = [](const CompiledFirewall& fw) {
-    size_t n = 0;
-    for (const nft::Rule& r : fw.clients[0].rules) n += r.chain == "fw-12-x0";
-    return n;
-  };
-  EXPECT_LT(count(*pruned), count(*full));
-  EXPECT_GT(count(*pruned), 0u);
-  Evaluator eval(*pruned);
-  const uint64_t granule = uint64_t{1} << 29;
-  uint64_t end = uint64_t(expire) * 1'000'000'000 / granule * granule;
-  for (uint64_t t = kNowNs; t < end + 4 * granule; t += granule / 3) {
+  for (bool drop : {false, true}) {
+    std::string rule = fmt::format("{} dst4=1.2.3.4 expire={}", drop ? "drop" : "accept", expire);
+    auto fw = Compile({MakeClient("w", 12, {rule, drop ? "accept" : "drop"})}, {}, kNow);
+    ASSERT_TRUE(fw.has_value());
+    Evaluator eval(*fw);
+    Outcome rule_verdict = drop ? Outcome::kRejectIcmp : Outcome::kAccept;
+    Outcome fallback = drop ? Outcome::kAccept : Outcome::kRejectIcmp;
     Packet p = From(12, "1.2.3.4", 17, 9);
-    p.time_ns = t;
-    EXPECT_EQ(eval.Run(p), t < end ? Outcome::kAccept : Outcome::kRejectIcmp) << t;
+    p.time_ns = kNowNs - 3600'000'000'000;  // an hour before the compile: clock set back
+    EXPECT_EQ(eval.Run(p), drop ? rule_verdict : fallback) << rule;
+    p.time_ns = kNowNs;
+    EXPECT_EQ(eval.Run(p), rule_verdict) << rule;
+    p.time_ns = uint64_t(expire) * 1'000'000'000 - 1;
+    EXPECT_EQ(eval.Run(p), rule_verdict) << rule;
+    p.time_ns = uint64_t(expire) * 1'000'000'000;
+    EXPECT_EQ(eval.Run(p), fallback) << rule;
   }
 }
 
@@ -334,7 +358,7 @@ TEST(Compiler, HostnameSetsTimeOutOnlyForAccept) {
   ASSERT_TRUE(c.has_value());
   ASSERT_EQ(c->sets.size(), 4u);
   for (const auto& s : c->sets) {
-    bool accept = s.set.name.starts_with("fw-12-r0-");
+    bool accept = s.set.name.starts_with("fw-12-a0-");
     EXPECT_EQ(s.set.timeout, accept) << s.set.name;
     for (const nft::SetElement& e : s.elements) EXPECT_EQ(e.timeout.has_value(), accept);
   }
@@ -397,17 +421,31 @@ TEST(Stale, ListsObjectsTheNewCompileNoLongerHas) {
   Resolutions names = SampleNames();
   auto before = CompileClient(
       MakeClient("w", 12, {"accept dsthost=web.lab", "accept expire=+60", "drop"}), names, kNow);
-  Client moved = MakeClient("w", 12, {"drop"});
+  Client moved = MakeClient("w", 12, {"drop"}, /*v6=*/false);
   moved.ipv4 = Ip("10.137.0.99");
   auto after = CompileClient(moved, names, kNow);
   ASSERT_TRUE(before.has_value() && after.has_value());
   StaleObjects stale = Stale(*before, *after);
-  EXPECT_EQ(stale.chains, std::vector<std::string>{"fw-12-x1"});
-  EXPECT_EQ(stale.sets, (std::vector<std::string>{"fw-12-r0-4", "fw-12-r0-6"}));
+  EXPECT_EQ(stale.chains, std::vector<std::string>{"fw-12-6"});
+  EXPECT_EQ(stale.sets, (std::vector<std::string>{"fw-12-a0-4", "fw-12-a0-6"}));
   EXPECT_TRUE(stale.counters.empty());
-  ASSERT_EQ(stale.map_entries.size(), 1u);
+  ASSERT_EQ(stale.map_entries.size(), 2u);  // the old IPv4 entry, the IPv6 one
   EXPECT_EQ(stale.map_entries[0].set, kSrc4Map);
-  EXPECT_EQ(stale.map_entries[0].elements[0].key, nft::AddrKey(IpAddr::V4(10, 137, 0, 12)));
+  EXPECT_EQ(stale.map_entries[1].set, kSrc6Map);
+  EXPECT_EQ(stale.map_entries[0].elements[0].key,
+            nft::ConcatKey({nft::IfnameKey("vif12.0"), nft::AddrKey(IpAddr::V4(10, 137, 0, 12))}));
+}
+
+// The kernel cannot change a set's flags: a hostname rule of the other
+// action taking the same number must not reuse the old set's name.
+TEST(Stale, HostnameRuleChangingActionAtTheSameNumberGetsANewSet) {
+  Resolutions names = SampleNames();
+  auto accept = CompileClient(MakeClient("w", 12, {"accept dsthost=web.lab"}), names, kNow);
+  auto drop = CompileClient(MakeClient("w", 12, {"drop dsthost=web.lab", "accept"}), names, kNow);
+  ASSERT_TRUE(accept.has_value() && drop.has_value());
+  for (const nft::SetContents& a : accept->sets)
+    for (const nft::SetContents& d : drop->sets) EXPECT_NE(a.set.name, d.set.name);
+  EXPECT_EQ(Stale(*accept, *drop).sets, (std::vector<std::string>{"fw-12-a0-4", "fw-12-a0-6"}));
 }
 
 }  // namespace

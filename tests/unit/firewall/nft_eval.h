@@ -6,6 +6,8 @@
 
 #include <linux/netfilter/nf_tables.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -72,7 +74,27 @@ class Evaluator {
   }
 
  private:
-  using Regs = std::map<uint32_t, nft::Bytes>;
+  // The kernel's register file: NFT_REG_1..4 are 16 bytes each and overlay
+  // NFT_REG32_00..15 (4 bytes each), so a concatenation loaded into
+  // consecutive 32-bit registers is one key read from its first.
+  struct Regs {
+    std::array<uint8_t, 64> bytes{};
+    static size_t Offset(uint32_t reg) {
+      return reg >= NFT_REG32_00 ? (reg - NFT_REG32_00) * 4 : (reg - NFT_REG_1) * 16;
+    }
+    void Store(uint32_t reg, const nft::Bytes& v) {
+      const size_t at = Offset(reg);
+      // A load of a length that is not a multiple of 4 zeroes the rest of
+      // its last 32-bit register, as the kernel does.
+      const size_t padded = (v.size() + 3) / 4 * 4;
+      std::fill(bytes.begin() + at, bytes.begin() + at + padded, 0);
+      std::copy(v.begin(), v.end(), bytes.begin() + at);
+    }
+    nft::Bytes Load(uint32_t reg, size_t len) const {
+      const size_t at = Offset(reg);
+      return nft::Bytes(bytes.begin() + at, bytes.begin() + at + len);
+    }
+  };
 
   void Load(const std::vector<nft::Rule>& rules, const std::vector<nft::Chain>& chains) {
     for (const nft::Chain& c : chains) chains_[c.name];
@@ -117,14 +139,15 @@ class Evaluator {
     return {};
   }
 
-  bool SetHas(const std::string& set, const nft::Bytes& key, nft::Verdict* verdict) const {
+  bool SetHas(const std::string& set, const Regs& regs, uint32_t sreg,
+              nft::Verdict* verdict) const {
     auto it = sets_.find(set);
     if (it == sets_.end()) {
       ADD_FAILURE() << "lookup in undeclared set " << set;
       return false;
     }
     for (const nft::SetElement& e : it->second) {
-      if (e.key == key) {
+      if (e.key == regs.Load(sreg, e.key.size())) {
         if (verdict != nullptr && e.verdict) *verdict = *e.verdict;
         return true;
       }
@@ -137,29 +160,44 @@ class Evaluator {
     Regs regs;
     for (const nft::Expr& e : rule.exprs) {
       if (const auto* m = std::get_if<nft::Meta>(&e)) {
-        regs[m->dreg] = MetaValue(m->key);
+        regs.Store(m->dreg, MetaValue(m->key));
       } else if (const auto* p = std::get_if<nft::Payload>(&e)) {
         nft::Bytes h = p->base == NFT_PAYLOAD_NETWORK_HEADER ? NetworkHeader() : TransportHeader();
-        regs[p->dreg] = nft::Bytes(h.begin() + p->offset, h.begin() + p->offset + p->len);
+        regs.Store(p->dreg, nft::Bytes(h.begin() + p->offset, h.begin() + p->offset + p->len));
       } else if (const auto* c = std::get_if<nft::Cmp>(&e)) {
-        nft::Bytes v = regs[c->sreg];
-        v.resize(c->data.size());
-        bool eq = v == c->data;
-        if ((c->op == NFT_CMP_EQ) != eq) return std::nullopt;
+        // As the kernel: memcmp over the data's length.
+        const nft::Bytes v = regs.Load(c->sreg, c->data.size());
+        const int d = std::memcmp(v.data(), c->data.data(), v.size());
+        bool match = false;
+        switch (c->op) {
+          case NFT_CMP_EQ: match = d == 0; break;
+          case NFT_CMP_NEQ: match = d != 0; break;
+          case NFT_CMP_LT: match = d < 0; break;
+          case NFT_CMP_LTE: match = d <= 0; break;
+          case NFT_CMP_GT: match = d > 0; break;
+          case NFT_CMP_GTE: match = d >= 0; break;
+          default: ADD_FAILURE() << "cmp op " << c->op;
+        }
+        if (!match) return std::nullopt;
+      } else if (const auto* bo = std::get_if<nft::Byteorder>(&e)) {
+        // Host order here is little endian: hton and ntoh both reverse
+        // each `size`-byte unit.
+        nft::Bytes v = regs.Load(bo->sreg, bo->len);
+        for (size_t at = 0; at + bo->size <= v.size(); at += bo->size)
+          std::reverse(v.begin() + at, v.begin() + at + bo->size);
+        regs.Store(bo->dreg, v);
       } else if (const auto* b = std::get_if<nft::Bitwise>(&e)) {
-        nft::Bytes v = regs[b->sreg];
-        v.resize(b->len);
+        nft::Bytes v = regs.Load(b->sreg, b->len);
         for (size_t i = 0; i < b->len; ++i) v[i] = (v[i] & b->mask[i]) ^ b->xor_value[i];
-        regs[b->dreg] = v;
+        regs.Store(b->dreg, v);
       } else if (const auto* r = std::get_if<nft::Range>(&e)) {
-        nft::Bytes v = regs[r->sreg];
-        v.resize(r->from.size());
+        nft::Bytes v = regs.Load(r->sreg, r->from.size());
         bool in = std::memcmp(v.data(), r->from.data(), v.size()) >= 0 &&
                   std::memcmp(v.data(), r->to.data(), v.size()) <= 0;
         if ((r->op == NFT_RANGE_EQ) != in) return std::nullopt;
       } else if (const auto* l = std::get_if<nft::Lookup>(&e)) {
         nft::Verdict v;
-        bool found = SetHas(l->set, regs[l->sreg], &v);
+        bool found = SetHas(l->set, regs, l->sreg, &v);
         if (l->dreg) {
           if (!found) return std::nullopt;
           return v;
@@ -168,7 +206,7 @@ class Evaluator {
       } else if (const auto* ct = std::get_if<nft::Ct>(&e)) {
         IpAddr orig = packet_.ct_original_daddr.value_or(packet_.daddr);
         if (ct->key != NFT_CT_DST_IP || !orig.is_v4()) return std::nullopt;  // NFT_BREAK
-        regs[ct->dreg] = nft::AddrKey(orig);
+        regs.Store(ct->dreg, nft::AddrKey(orig));
       } else if (const auto* rj = std::get_if<nft::Reject>(&e)) {
         reject = rj->type == NFT_REJECT_TCP_RST ? Outcome::kRejectTcpReset : Outcome::kRejectIcmp;
         return nft::Verdict{nft::VerdictCode::kDrop, {}};

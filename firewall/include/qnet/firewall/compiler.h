@@ -6,23 +6,30 @@
 // the names):
 //
 //   chain firewall-forward            the base `forward` chain jumps here
-//     ip saddr vmap @fw-src4          one lookup per packet, whatever the
-//     ip6 saddr vmap @fw-src6         number of clients
+//     meta iifname . ip saddr vmap @fw-src4
+//     meta iifname . ip6 saddr vmap @fw-src6
+//                                     one lookup per packet, whatever the
+//                                     number of clients; only a client's
+//                                     own vif with its own address matches
 //     iifname @fw-vifs counter name fw-unknown-source drop
 //                                     a client's packet from an address that
 //                                     is not the client's own
 //   chain fw-reject                   what every drop does
 //     meta l4proto tcp reject with tcp reset
 //     reject with icmpx admin-prohibited
-//   chain fw-<id>                     one per client: its rules in order,
-//     ... accept | goto fw-reject     then the list's implicit drop:
-//     counter name fw-<id>-drop goto fw-reject
+//   chain fw-<id>, fw-<id>-6          per client, its IPv4 and (when routed)
+//     ... accept | goto fw-reject     IPv6 packets: its rules in order, then
+//     counter name fw-<id>-drop goto fw-reject   the list's implicit drop.
+//                                     One family reaches each chain, so no
+//                                     rule in it tests the family.
 //
 // Rule by rule (Qubes' semantics, as qubes-core-agent-linux compiles them):
 //  - dst4/dst6 networks match `ip daddr`/`ip6 daddr` (host bits cleared);
-//    a hostname matches named sets fw-<id>-r<N>-4 / -6 (N = rule number)
-//    filled from `names`: an accept rule's elements carry timeouts
-//    (ElementTimeout), a drop rule's never do (contract 11).
+//    a hostname matches named sets fw-<id>-a<N>-4 / -6 (accept) or
+//    fw-<id>-d<N>-4 / -6 (drop), N = rule number, filled from `names`: an
+//    accept rule's elements carry timeouts (ElementTimeout), a drop rule's
+//    never do (contract 11). A rule for the other family only (dst6 for a
+//    client without IPv6) matches nothing and is left out with a note.
 //  - proto=icmp means ICMPv6 for IPv6 destinations (and for the IPv6 half
 //    of a rule without destination); dstports/icmptype match `th dport`
 //    and the ICMP type.
@@ -32,14 +39,11 @@
 //    destination, protocol or port range given with it narrows it (Qubes
 //    intersects them too); IPv4 only, as Qubes has no IPv6 virtual DNS.
 //  - expire: the kernel's clock decides (`meta time`, NFT_META_TIME_NS), so
-//    the rule stops matching with every daemon dead. The rule jumps to a
-//    chain fw-<id>-x<N> whose rules test `meta time < expire` as masked
-//    equalities (exact, byte order free; the nft values have no byteorder
-//    expression for a `cmp lt`). The expiry is rounded to 2^29 ns
-//    (0.54 s) toward the safe side: an accept ends early, a drop late.
-//    An accept's tests that could only match before `now` are left out
-//    (a clock set back then closes); a drop keeps them all. A rule already
-//    expired at `now` is left out.
+//    the rule stops matching with every daemon dead: the rule itself tests
+//    `meta time < expire` (byteorder hton, then cmp lt, as nft writes it),
+//    exact to the nanosecond. An accept also tests `meta time >= now`: a
+//    clock set back never opens it again; a drop holds at any time before
+//    its expiry. A rule already expired at `now` is left out.
 //  - A hostname that did not resolve: in an accept rule the rule matches
 //    nothing (its sets are empty) and the rest stays in force; in a drop
 //    rule every rule from it on is replaced by the final drop. Both are
@@ -116,9 +120,9 @@ struct SetEntries {
 struct ClientRules {
   uint32_t id = 0;
   std::string name;
-  std::vector<nft::Chain> chains;            // fw-<id> first, then fw-<id>-x<N>
+  std::vector<nft::Chain> chains;            // fw-<id>, and fw-<id>-6 with IPv6
   std::vector<nft::Rule> rules;              // in order; Rule::chain says where
-  std::vector<nft::SetContents> sets;        // hostname sets fw-<id>-r<N>-4|6
+  std::vector<nft::SetContents> sets;        // hostname sets fw-<id>-{a,d}<N>-4|6
   std::vector<nft::CounterObject> counters;  // fw-<id>-drop
   std::vector<SetEntries> map_entries;       // fw-src4, fw-src6, fw-vifs entries
   std::vector<std::string> notes;            // for `list` and the log

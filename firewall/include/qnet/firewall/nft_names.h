@@ -21,13 +21,21 @@ inline constexpr std::string_view kSrc6Map = "fw-src6";
 inline constexpr std::string_view kVifSet = "fw-vifs";
 inline constexpr std::string_view kUnknownSourceCounter = "fw-unknown-source";
 
-// fw-<id>: the client's rules.
+// fw-<id>: the client's rules for its IPv4 packets (fw-src4 leads here).
 std::string ClientChain(uint32_t id);
+// fw-<id>-6: the same for its IPv6 packets (fw-src6), when it has IPv6.
+// Each chain sees one family only, so its rules need no family test.
+std::string ClientChain6(uint32_t id);
+// Whether `name` is one of client `id`'s chains, sets or counters: fw-<id>
+// or fw-<id>-... (so fw-1-x0 is client 1's, fw-12 is not).
+bool IsClientObject(uint32_t id, std::string_view name);
 // fw-<id>-drop: the named counter of the client's final drop.
 std::string ClientDropCounter(uint32_t id);
-// fw-<id>-x<rule>: the expiry test of rule number `rule`.
-std::string ExpiryChain(uint32_t id, size_t rule);
-// fw-<id>-r<rule>-4 / -6: the addresses of rule `rule`'s hostname.
-std::string HostSet(uint32_t id, size_t rule, bool ipv6);
+// The addresses of rule `rule`'s hostname: fw-<id>-a<rule>-4 / -6 for an
+// accept rule (elements time out), fw-<id>-d<rule>-4 / -6 for a drop rule
+// (they never do). The action is in the name because the kernel cannot
+// change a set's flags: a rule of the other action moving to that number
+// gets a set of its own, and the old one is deleted as stale.
+std::string HostSet(uint32_t id, size_t rule, bool ipv6, bool accept);
 
 }  // namespace qnet::firewall
