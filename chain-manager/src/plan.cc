@@ -86,9 +86,16 @@ Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
       QNET_ASSIGN_OR_RETURN(std::string vif, qube::VifName(cs->id));
       agent::Client cl{.name = client, .id = cs->id, .vif = vif};
       // The client's rules are enforced by this, its netvm (as in Qubes).
-      if (const config::Value* fw = cs->FindExtra("firewall")) {
-        auto rules = firewall::RuleListFromValue(*fw, now);
+      if (const config::Value::Member* fw = config::FindMember(cs->extra, firewall::kFirewallKey)) {
+        auto rules = firewall::RuleListFromValue(fw->value, now);
         if (!rules) return Fail(rules.error().Wrap(fmt::format("qube {}: firewall", client)));
+        // Refused here, before anything exists: a tor gateway forwards
+        // nothing, so there is nothing a rule could allow or deny.
+        if (q.spec.role == qube::Role::kTor && !rules->IsDefaultAccept())
+          return Fail(Errc::kInvalidArgument,
+                      fmt::format("{}: qube.{}.firewall: a tor gateway ({}) carries only Tor: its "
+                                  "clients accept only the default firewall list [\"accept\"]",
+                                  fw->key_pos.ToString(), client, q.spec.name));
         cl.rules = std::move(*rules);
       }
       QNET_ASSIGN_OR_RETURN(cl.addr4, qube::Ipv4ForId(cs->id));

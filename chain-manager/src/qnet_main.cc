@@ -213,7 +213,15 @@ int main(int argc, char** argv) {
     sub->callback([&a, name = std::string(r.name)] { a.fw_op = name; });
     if (r.args) sub->add_option(r.args, a.rules)->required();
     if (std::string(r.name) == "list") sub->add_flag("--json", a.json);
-    if (std::string(r.name) == "add") sub->add_option("--before", a.before, "insert before rule N");
+    if (std::string(r.name) == "add")
+      sub->add_option("--before", a.before, "insert before rule N (0 = first)")
+          ->check(CLI::Validator(
+              [](std::string& v) -> std::string {
+                const bool digits = !v.empty() && v.size() <= 9 &&
+                                    v.find_first_not_of("0123456789") == std::string::npos;
+                return digits ? "" : "a rule number (0 = first) is expected, got '" + v + "'";
+              },
+              "N"));
   }
   table.emplace_back(fw, CmdFirewall);
 

@@ -44,16 +44,29 @@ class Agent {
   Status InstallAll(const AgentConfig& c);
   Result<nft::Batch> FirewallBatch(const AgentConfig& c,
                                    std::map<uint32_t, firewall::ClientRules>* compiled);
-  // One client replaced (c: the config it belongs to); on a kernel error it
-  // ends in drop-all and the error is kept in fw_errors_.
-  Status ApplyClient(const AgentConfig& c, const Client& client);
-  // After a restart: what the previous incarnation installed, by name (the
-  // compiler names objects deterministically), so stale objects go.
+  // How replacing one client's list ended (qnet.Firewall's exit code).
+  enum class Applied {
+    kApplied = 0,  // the new list is in force
+    kRefused = 1,  // it does not compile: nothing changed
+    kDropAll = 2,  // the kernel refused it: the client is in drop-all
+    kFailed = 3,   // the kernel refused it and the drop-all: the old list holds
+  };
+  struct ApplyResult {
+    Applied outcome = Applied::kApplied;
+    Status status;  // the error, unless kApplied
+  };
+  // One client replaced (c: the config it belongs to); a kernel error puts
+  // it in drop-all, with the error kept in fw_errors_ for `list`.
+  ApplyResult ApplyClient(const AgentConfig& c, const Client& client);
+  // After a restart: what the previous incarnation installed, read from the
+  // kernel by name, so stale objects go with the next change.
   void AdoptInstalled();
   Client* FindClient(const std::string& name);
   void ResolveNames(const AgentConfig& c, bool only_new);
   void ResolveOne(const std::string& name, std::chrono::steady_clock::time_point now);
-  // Re-resolves names whose refresh time has come and reapplies their clients.
+  // Re-resolves names whose refresh time has come. Clients whose rules stay
+  // the same (the usual case) get only their host sets refilled, all in one
+  // transaction, so hit counts survive; the others are reapplied.
   void RefreshDueNames();
 
   Options opts_;
@@ -63,7 +76,8 @@ class Agent {
   bool lockdown_created_ = false;
   firewall::Resolutions names_;
   std::map<std::string, std::chrono::steady_clock::time_point> refresh_at_;
-  std::map<uint32_t, firewall::ClientRules> installed_;  // what the kernel holds
+  // Per client, the objects the kernel holds (InstalledObjects: no rules).
+  std::map<uint32_t, firewall::ClientRules> installed_;
   std::map<uint32_t, std::string> fw_errors_;            // clients in drop-all: why
 };
 

@@ -71,11 +71,8 @@ Result<nft::Batch> Agent::FirewallBatch(const AgentConfig& c,
   if (!Enforces(c)) return nft::Batch();
   QNET_ASSIGN_OR_RETURN(firewall::CompiledFirewall fw,
                         firewall::Compile(FirewallClients(c), names_, Now()));
-  for (const firewall::ClientRules& cr : fw.clients) {
-    LogNotes(c.qube, cr);
-    (*compiled)[cr.id] = cr;
-  }
-  return FirewallInstallBatch(fw, installed_);
+  for (const firewall::ClientRules& cr : fw.clients) LogNotes(c.qube, cr);
+  return FirewallInstallBatch(std::move(fw), installed_, compiled);
 }
 
 Status Agent::InstallAll(const AgentConfig& c) {
@@ -96,62 +93,68 @@ Status Agent::InstallAll(const AgentConfig& c) {
     QNET_ASSIGN_OR_RETURN(firewall::ClientRules d, firewall::CompileDropAll(cl));
     drop.clients.push_back(std::move(d));
   }
-  if (!InstallRoleRules(*nf_, c, FirewallInstallBatch(drop, installed_))) return s;
-  installed_.clear();
+  // It deletes nothing (what failed may have been a deletion): objects of
+  // earlier lists stay known, and go with a later change.
+  std::map<uint32_t, firewall::ClientRules> dropping;
+  if (!InstallRoleRules(*nf_, c, FirewallInstallBatch(std::move(drop), {}, &dropping))) return s;
+  for (auto& [id, d] : dropping)
+    if (auto it = installed_.find(id); it != installed_.end()) d = MergeInstalled(it->second, d);
+  for (auto& [id, old] : installed_) dropping.try_emplace(id, std::move(old));
+  installed_ = std::move(dropping);
   fw_errors_.clear();
-  for (const auto& d : drop.clients) installed_[d.id] = d;
   // Then each client on its own: one that fails again stays in drop-all.
   for (const Client& cl : c.clients) (void)ApplyClient(c, cl);
   return OkStatus();
 }
 
-Status Agent::ApplyClient(const AgentConfig& c, const Client& client) {
+Agent::ApplyResult Agent::ApplyClient(const AgentConfig& c, const Client& client) {
   const firewall::Client fc = FirewallClients(AgentConfig{.ipv6 = c.ipv6, .clients = {client}})[0];
-  QNET_ASSIGN_OR_RETURN(firewall::ClientRules after, firewall::CompileClient(fc, names_, Now()));
+  auto compiled = firewall::CompileClient(fc, names_, Now());
+  if (!compiled) return {Applied::kRefused, Status(compiled.error())};
+  firewall::ClientRules after = std::move(*compiled);
   LogNotes(c.qube, after);
   const firewall::ClientRules before = installed_.count(client.id) ? installed_[client.id]
                                                                   : firewall::ClientRules{};
-  nft::Batch b = FirewallClientBatch(before, after);
+  firewall::ClientRules kept = InstalledObjects(after);
+  nft::Batch b = FirewallClientBatch(before, std::move(after));
   Status s = b.status() ? nft::Commit(*nf_, b) : b.status();
   if (s) {
-    installed_[client.id] = std::move(after);
+    installed_[client.id] = std::move(kept);
     fw_errors_.erase(client.id);
-    return s;
+    return {};
   }
   const std::string why = s.error().message();
   spdlog::error("qube {}: firewall {}: {}; client in drop-all", c.qube, client.name, why);
+  // Never open on failure: the fallback deletes nothing and touches no set,
+  // so what made the list fail is not in it.
+  auto drop = firewall::CompileDropAll(fc);
+  Status d = drop ? Status() : Status(drop.error());
+  if (drop) {
+    nft::Batch db = FirewallDropAllBatch(before, *drop);
+    d = db.status() ? nft::Commit(*nf_, db) : db.status();
+  }
+  if (!d) {
+    spdlog::critical("qube {}: firewall {}: drop-all refused too ({}); its previous rules stay",
+                     c.qube, client.name, d.error().message());
+    fw_errors_[client.id] = fmt::format("{}; drop-all refused too: {}", why, d.error().message());
+    return {Applied::kFailed,
+            Fail(s.error().Wrap(fmt::format("{} keeps its previous rules: drop-all refused too ({})",
+                                            client.name, d.error().message())))};
+  }
+  installed_[client.id] = MergeInstalled(before, *drop);
   fw_errors_[client.id] = why;
-  QNET_ASSIGN_OR_RETURN(firewall::ClientRules drop, firewall::CompileDropAll(fc));
-  nft::Batch d = FirewallClientBatch(before, drop);
-  if (d.status() && nft::Commit(*nf_, d)) installed_[client.id] = std::move(drop);
-  return Fail(s.error().Wrap(fmt::format("{} is in drop-all", client.name)));
+  return {Applied::kDropAll, Fail(s.error().Wrap(fmt::format("{} is in drop-all", client.name)))};
 }
 
 void Agent::AdoptInstalled() {
   installed_.clear();
   if (!config_ || !Enforces(*config_)) return;
-  // Only what the kernel really holds: deleting an absent object would fail
-  // the next change (a client in drop-all at the restart has fewer objects).
+  // Only what the kernel really holds, and all of it: deleting an absent
+  // object would fail the next change; forgetting one would leave it there.
   auto table = nft::ReadTable(*nf_, nft::Family::kInet, nft::kQnetTableName);
   if (!table) return;
-  for (const firewall::Client& fc : FirewallClients(*config_)) {
-    // Names unresolved: the same object names, sets refilled at the refresh.
-    auto cr = firewall::CompileClient(fc, {}, Now());
-    if (!cr) continue;
-    std::erase_if(cr->chains, [&](const nft::Chain& c) { return !table->FindChain(c.name); });
-    std::erase_if(cr->rules, [&](const nft::Rule& r) { return !table->FindChain(r.chain); });
-    std::erase_if(cr->sets, [&](const nft::SetContents& c) { return !table->FindSet(c.set.name); });
-    std::erase_if(cr->counters,
-                  [&](const nft::CounterObject& c) { return !table->FindCounter(c.name); });
-    for (firewall::SetEntries& e : cr->map_entries) {
-      const nft::SetState* held = table->FindSet(e.set);
-      std::erase_if(e.elements, [&](const nft::SetElement& el) {
-        return !held || std::none_of(held->elements.begin(), held->elements.end(),
-                                     [&](const nft::SetElement& h) { return h.key == el.key; });
-      });
-    }
-    installed_[fc.id] = std::move(*cr);
-  }
+  for (const firewall::Client& fc : FirewallClients(*config_))
+    installed_[fc.id] = AdoptClientObjects(*table, fc);
 }
 
 Client* Agent::FindClient(const std::string& name) {
@@ -171,16 +174,25 @@ qrexec::ServiceReply Agent::FirewallCall(qrexec::ServiceRequest& req) {
   Client updated = *client;
   updated.rules = u->rules;
   if (Status s = CheckRulesForRole(config_->role, updated); !s) return Err(1, s.error().message());
-  if (!Enforces(*config_)) return Err(1, fmt::format("firewall: {} enforces no rules", opts_.qube));
+  if (!Enforces(*config_)) {
+    // A tor gateway: the default list is all a client may have, and there
+    // is nothing to enforce (it forwards nothing).
+    *client = std::move(updated);
+    SaveConfig();
+    return {0, fmt::format("applied\n{} forwards nothing: only Tor leaves it\n", opts_.qube), {}};
+  }
   // New names resolve now, so the change is in force when the call returns.
   AgentConfig probe{.ipv6 = config_->ipv6, .clients = {updated}};
   ResolveNames(probe, /*only_new=*/true);
-  Status s = ApplyClient(*config_, updated);
-  // Kept also on failure (exit code 2): the kernel holds drop-all for this
-  // client, and `apply` or a name refresh retries.
-  *client = std::move(updated);
-  SaveConfig();
-  if (!s) return Err(2, s.error().message());
+  const ApplyResult r = ApplyClient(*config_, updated);
+  // Kept when the kernel holds drop-all for it (exit code 2): `apply` or a
+  // name refresh retries. Refused (1) or still on the old list (3): not kept.
+  if (r.outcome == Applied::kApplied || r.outcome == Applied::kDropAll) {
+    *client = std::move(updated);
+    SaveConfig();
+  }
+  if (r.outcome != Applied::kApplied)
+    return Err(static_cast<int>(r.outcome), r.status.error().message());
   std::string notes;
   for (const std::string& n : installed_[client->id].notes) notes += n + "\n";
   return {0, "applied\n" + notes, {}};
@@ -205,9 +217,41 @@ void Agent::RefreshDueNames() {
     if (it == refresh_at_.end() || it->second <= now) due.push_back(name);
   }
   if (due.empty()) return;
+  const firewall::Resolutions before = names_;
   for (const std::string& name : due) ResolveOne(name, now);
-  for (const Client& c : config_->clients)
-    if (UsesAny(c, due)) (void)ApplyClient(*config_, c);
+  if (!Enforces(*config_)) return;
+  // Usually only addresses change: the rules compile the same with the old
+  // and the new answers, and refilling the sets is enough.
+  std::vector<firewall::ClientRules> sets_only;
+  std::vector<const Client*> reapply;
+  const int64_t at = Now();
+  for (const Client& c : config_->clients) {
+    if (!UsesAny(c, due)) continue;
+    const firewall::Client fc =
+        FirewallClients(AgentConfig{.ipv6 = config_->ipv6, .clients = {c}})[0];
+    auto old_rules = firewall::CompileClient(fc, before, at);
+    auto new_rules = firewall::CompileClient(fc, names_, at);
+    const bool same = old_rules && new_rules && old_rules->rules == new_rules->rules &&
+                      installed_.count(c.id) && !fw_errors_.count(c.id);
+    if (same)
+      sets_only.push_back(std::move(*new_rules));
+    else
+      reapply.push_back(&c);
+  }
+  if (!sets_only.empty()) {
+    nft::Batch b = FirewallSetsBatch(sets_only);
+    Status s = b.status() ? nft::Commit(*nf_, b) : b.status();
+    if (s) {
+      for (const firewall::ClientRules& cr : sets_only) installed_[cr.id].notes = cr.notes;
+    } else {
+      spdlog::warn("qube {}: firewall: host sets refresh refused ({}); reapplying", opts_.qube,
+                   s.error().message());
+      for (const Client& c : config_->clients)
+        for (const firewall::ClientRules& cr : sets_only)
+          if (cr.id == c.id) reapply.push_back(&c);
+    }
+  }
+  for (const Client* c : reapply) (void)ApplyClient(*config_, *c);
 }
 
 }  // namespace qnet::agent

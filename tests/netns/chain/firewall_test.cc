@@ -318,7 +318,7 @@ TEST_F(Firewall, KernelRefusal_OnlyThatQubeDropsAndListShowsTheError) {
   // error.
   const auto id = LsRow(*inst_, "work").value("id", 0);
   ASSERT_GT(id, 0);
-  const std::string set = fmt::format("fw-{}-r0-4", id);
+  const std::string set = fmt::format("fw-{}-a0-4", id);
   auto made = inst_->InNetns("sys-firewall",
                              {"nft", "add", "set", "inet", "qnet", set, "{ type inet_service ; }"});
   ASSERT_EQ(made.code, 0) << made.err;
@@ -348,13 +348,14 @@ TEST_F(Firewall, KernelRefusal_OnlyThatQubeDropsAndListShowsTheError) {
 }
 
 TEST_F(Firewall, AgentRestart_TheNewAgentKnowsWhatTheOldOneInstalled) {
-  // An expiring rule has a chain of its own, fw-<id>-x0 (no hostname here:
-  // a name refresh would recompile the client and hide what this tests).
-  ASSERT_EQ(Fw({"add", "--before", "0", "accept proto=tcp expire=+600"}).code, 0);
+  // A hostname rule has a set of its own, fw-<id>-a0-4 (a name refresh
+  // only refills it, so the old agent's set is still there when the new
+  // agent takes over).
+  ASSERT_EQ(Fw({"add", "--before", "0", "accept dsthost=web.lab proto=tcp"}).code, 0);
   const auto id = LsRow(*inst_, "work").value("id", 0);
-  const std::string chain = fmt::format("fw-{}-x0", id);
-  auto chains = [] { return inst_->InNetns("sys-firewall", {"nft", "list", "chains", "inet"}).out; };
-  ASSERT_NE(chains().find(chain), std::string::npos) << chains();
+  const std::string set = fmt::format("fw-{}-a0-4", id);
+  auto sets = [] { return inst_->InNetns("sys-firewall", {"nft", "list", "sets", "inet"}).out; };
+  ASSERT_NE(sets().find(set), std::string::npos) << sets();
   // Kill sys-firewall's agent; its init starts a new one.
   const int init = LsRow(*inst_, "sys-firewall").value("pid", 0);
   auto agent = [init] {
@@ -372,10 +373,10 @@ TEST_F(Firewall, AgentRestart_TheNewAgentKnowsWhatTheOldOneInstalled) {
   }
   ASSERT_NE(now, old);
   EXPECT_EQ(Curl().out, "198.51.100.2\n");  // the rules stayed in force
-  // The new agent removes the old one's expiry chain when the rule goes.
+  // The new agent removes the old one's set when the rule goes.
   auto r = Fw({"reset"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(chains().find(chain), std::string::npos) << chains();
+  EXPECT_EQ(sets().find(set), std::string::npos) << sets();
   EXPECT_EQ(Curl().out, "198.51.100.2\n");
 }
 

@@ -9,6 +9,7 @@
 #include "firewall_apply.h"
 #include "qnet/agent/config.h"
 #include "qnet/firewall/rule_parser.h"
+#include "qnet/nft/match.h"
 
 namespace qnet::agent {
 namespace {
@@ -92,7 +93,7 @@ TEST(FirewallApply, HostnamesAreCollectedOnce) {
 TEST(FirewallApply, InstallFillsSharedAndEveryClientAndDeletesGoneClients) {
   auto fw = firewall::Compile(FirewallClients(Netvm()), {}, kNow);
   ASSERT_TRUE(fw) << fw.error().message();
-  auto ops = Ops(FirewallInstallBatch(*fw, {}));
+  auto ops = Ops(FirewallInstallBatch(firewall::CompiledFirewall(*fw), {}));
   EXPECT_TRUE(Any(ops, "firewall-forward"));
   EXPECT_TRUE(Any(ops, "fw-3"));
   EXPECT_TRUE(Any(ops, "fw-4"));
@@ -104,7 +105,7 @@ TEST(FirewallApply, InstallFillsSharedAndEveryClientAndDeletesGoneClients) {
   one.clients.pop_back();
   auto fw1 = firewall::Compile(FirewallClients(one), {}, kNow);
   ASSERT_TRUE(fw1);
-  auto ops1 = Ops(FirewallInstallBatch(*fw1, previous));
+  auto ops1 = Ops(FirewallInstallBatch(std::move(*fw1), previous));
   EXPECT_TRUE(Any(ops1, "DELCHAIN")) << ::testing::PrintToString(ops1);
 }
 
@@ -121,6 +122,94 @@ TEST(FirewallApply, ClientChangeTouchesOnlyThatClient) {
   EXPECT_TRUE(Any(ops, "fw-4"));
   EXPECT_FALSE(Any(ops, "fw-3"));
   EXPECT_FALSE(Any(ops, "firewall-forward"));
+}
+
+
+firewall::ClientRules CompileOne(std::vector<std::string> rules, bool v6 = false) {
+  firewall::Client c = FirewallClients(Netvm())[0];
+  c.rules = Rules(std::move(rules));
+  if (v6) c.ipv6 = *IpAddr::Parse("fd09:24ef:4179::a89:3");
+  firewall::Resolutions names;
+  names["web.lab"] = {true, {{*IpAddr::Parse("203.0.113.10"), std::chrono::seconds(60)}}, ""};
+  auto cr = firewall::CompileClient(c, names, kNow);
+  EXPECT_TRUE(cr) << cr.error().message();
+  return *cr;
+}
+
+// The fallback must not contain what may have made the change fail:
+// deletions or set definitions.
+TEST(FirewallApply, DropAllFallbackDeletesNothingAndTouchesNoSet) {
+  // The list before had IPv6 (a second chain, fw-3-6), the drop-all has not.
+  const firewall::ClientRules before =
+      InstalledObjects(CompileOne({"accept dsthost=web.lab", "accept expire=+60", "drop"}, true));
+  auto drop = firewall::CompileDropAll(FirewallClients(Netvm())[0]);
+  ASSERT_TRUE(drop);
+  const nft::Batch b = FirewallDropAllBatch(before, *drop);
+  ASSERT_TRUE(b.status()) << b.status().error().message();
+  for (const nft::Op& op : b.ops()) {
+    EXPECT_NE(op.kind, nft::Op::Kind::kDelChain) << nft::OpDescription(op);
+    EXPECT_NE(op.kind, nft::Op::Kind::kDelSet) << nft::OpDescription(op);
+    EXPECT_NE(op.kind, nft::Op::Kind::kDelElements) << nft::OpDescription(op);
+    EXPECT_NE(op.kind, nft::Op::Kind::kDelCounter) << nft::OpDescription(op);
+    EXPECT_NE(op.kind, nft::Op::Kind::kNewSet) << nft::OpDescription(op);
+  }
+  const auto ops = Ops(b);
+  // Every chain the client had is emptied: the IPv6 one too.
+  EXPECT_TRUE(Any(ops, "flush chain fw-3-6")) << ::testing::PrintToString(ops);
+  EXPECT_TRUE(Any(ops, "flush chain fw-3)")) << ::testing::PrintToString(ops);
+  EXPECT_TRUE(Any(ops, "chain fw-3, comment \"default drop\"")) << ::testing::PrintToString(ops);
+  EXPECT_FALSE(Any(ops, "rule 0")) << ::testing::PrintToString(ops);
+  // Afterwards the agent knows both lists' objects, so the next change
+  // deletes the ones no longer needed.
+  const firewall::ClientRules merged = MergeInstalled(before, *drop);
+  EXPECT_EQ(merged.chains.size(), before.chains.size());
+  EXPECT_EQ(merged.sets.size(), before.sets.size());
+  EXPECT_EQ(firewall::Stale(merged, CompileOne({"drop"})).chains,
+            std::vector<std::string>{"fw-3-6"});
+}
+
+TEST(FirewallApply, HostnameRefreshRefillsOnlyTheSets) {
+  const nft::Batch b = FirewallSetsBatch({CompileOne({"accept dsthost=web.lab", "drop"})});
+  ASSERT_TRUE(b.status());
+  const auto ops = Ops(b);
+  EXPECT_TRUE(Any(ops, "flush set fw-3-a0-4")) << ::testing::PrintToString(ops);
+  EXPECT_TRUE(Any(ops, "NEWSETELEM")) << ::testing::PrintToString(ops);
+  for (const nft::Op& op : b.ops()) {
+    EXPECT_NE(op.kind, nft::Op::Kind::kNewRule) << nft::OpDescription(op);
+    EXPECT_NE(op.kind, nft::Op::Kind::kFlushChain) << nft::OpDescription(op);
+  }
+}
+
+TEST(FirewallApply, AdoptionTakesEveryObjectTheKernelHoldsForTheClientOnly) {
+  nft::TableState t;
+  for (const char* c : {"fw-3", "fw-3-x4", "fw-3-6", "fw-33", "fw-4", "firewall-forward"})
+    t.chains.push_back({.chain = {c, std::nullopt}});
+  for (const char* s : {"fw-3-a1-4", "fw-3-d2-4", "fw-33-a1-4"})
+    t.sets.push_back({.set = {.name = s, .key = {nft::DataType::kIpv4Addr}}});
+  t.counters = {{.name = "fw-3-drop"}, {.name = "fw-4-drop"}};
+  auto key = [](const char* vif, const char* a) {
+    return nft::ConcatKey({nft::IfnameKey(vif), nft::AddrKey(*IpAddr::Parse(a))});
+  };
+  t.sets.push_back({.set = firewall::CompileShared().sets[0],
+                    .elements = {{.key = key("vif3.0", "10.137.0.3"),
+                                  .verdict = nft::Verdict{nft::VerdictCode::kJump, "fw-3"}},
+                                 {.key = key("vif4.0", "10.137.0.4"),
+                                  .verdict = nft::Verdict{nft::VerdictCode::kJump, "fw-4"}}}});
+  t.sets.push_back({.set = firewall::CompileShared().sets[2],
+                    .elements = {{.key = nft::IfnameKey("vif3.0")}, {.key = nft::IfnameKey("vif4.0")}}});
+  const firewall::ClientRules got = AdoptClientObjects(t, FirewallClients(Netvm())[0]);
+  std::vector<std::string> chains, sets;
+  for (const auto& c : got.chains) chains.push_back(c.name);
+  for (const auto& s : got.sets) sets.push_back(s.set.name);
+  EXPECT_EQ(chains, (std::vector<std::string>{"fw-3", "fw-3-x4", "fw-3-6"}));
+  EXPECT_EQ(sets, (std::vector<std::string>{"fw-3-a1-4", "fw-3-d2-4"}));
+  ASSERT_EQ(got.counters.size(), 1u);
+  EXPECT_EQ(got.counters[0].name, "fw-3-drop");
+  ASSERT_EQ(got.map_entries.size(), 2u);
+  EXPECT_EQ(got.map_entries[0].elements.size(), 1u);
+  EXPECT_EQ(got.map_entries[0].elements[0].key, key("vif3.0", "10.137.0.3"));
+  EXPECT_EQ(got.map_entries[1].elements.size(), 1u);
+  EXPECT_EQ(got.map_entries[1].elements[0].key, nft::IfnameKey("vif3.0"));
 }
 
 }  // namespace

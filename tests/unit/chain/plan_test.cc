@@ -51,6 +51,32 @@ TEST(Plan, NetQubeWithoutLabIsRefused) {
   EXPECT_NE(plan.error().message().find("needs the [lab] uplink"), std::string::npos);
 }
 
+// A tor gateway forwards nothing: a client's list other than the default is
+// refused before anything is created, at the key's position.
+TEST(Plan, TorGatewayClientWithRulesIsRefusedAtTheFirewallKey) {
+  const std::string head =
+      "[chain]\nname = \"x\"\n[lab]\n"
+      "[qube.sys-net]\nrole = \"net\"\nlabel = \"red\"\n"
+      "[qube.sys-whonix]\nrole = \"tor\"\nlabel = \"black\"\nnetvm = \"sys-net\"\n"
+      "[qube.anon]\nrole = \"app\"\nlabel = \"red\"\nnetvm = \"sys-whonix\"\n";
+  for (const char* list : {"[\"drop\"]", "[\"accept dst4=203.0.113.10\"]", "[\"accept\", \"drop\"]"}) {
+    auto spec = config::ParseChainText(head + "firewall = " + list + "\n", "x.toml",
+                                       BuildKeyRegistry());
+    ASSERT_TRUE(spec) << spec.error().message();
+    auto plan = BuildPlan(*spec, 1700000000);
+    ASSERT_FALSE(plan) << list;
+    EXPECT_EQ(plan.error().message(),
+              "x.toml:15:1: qube.anon.firewall: a tor gateway (sys-whonix) carries only Tor: its "
+              "clients accept only the default firewall list [\"accept\"]");
+  }
+  for (const char* list : {"[]", "[\"accept\"]"}) {
+    auto spec = config::ParseChainText(head + "firewall = " + list + "\n", "x.toml",
+                                       BuildKeyRegistry());
+    ASSERT_TRUE(spec);
+    EXPECT_TRUE(BuildPlan(*spec, 1700000000)) << list;
+  }
+}
+
 TEST(Plan, ClientFirewallRulesGoToTheNetvmThatEnforcesThem) {
   auto spec = config::ParseChainText(
       "[chain]\nname = \"x\"\n[lab]\n"
