@@ -4,8 +4,12 @@
 // qnetd and the role modules' own key validators.
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -61,6 +65,56 @@ TEST(ConfigErrors, BadFilesGetTheirExactErrorAndChangeNothing) {
   auto missing = inst.Qnet({"up", dir + "/none.toml"});
   EXPECT_EQ(missing.code, 1);
   EXPECT_EQ(missing.err, "qnet: open " + dir + "/none.toml: No such file or directory\n");
+}
+
+// The whole chain of DESIGN.md with one change: anon-ws, behind the tor
+// gateway, asks for a firewall list. Refused by `qnet up` before anything
+// exists: no namespace of the instance appears while `up` runs.
+TEST(ConfigErrors, TorGatewayClient_NonDefaultFirewallIsRefusedBeforeAnythingIsCreated) {
+  if (!HaveRoot()) GTEST_SKIP() << "needs root (qnetd)";
+  TestInstance inst(fmt::format("qt-cfgtor-{}", ::getpid() % 100000));
+  const std::string path = SourceDir() + "/tests/netns/chain/data/tor-client-firewall.toml";
+  std::atomic<bool> done{false};
+  std::set<std::string> seen;
+  std::thread watcher([&] {
+    const std::string prefix = inst.name() + "-";
+    // Bounded by `up`'s own timeout (the harness kills it after 120 s).
+    for (int i = 0; i < 30000 && !done; ++i) {
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator("/run/netns", ec))
+        if (e.path().filename().string().rfind(prefix, 0) == 0)
+          seen.insert(e.path().filename().string());
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  auto r = inst.Qnet({"up", path});
+  done = true;
+  watcher.join();
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.err, "qnet: " + path +
+                       ":27:1: qube.anon-ws.firewall: a tor gateway (sys-whonix) carries only "
+                       "Tor: its clients accept only the default firewall list [\"accept\"]\n");
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(seen.empty()) << "created by a refused up: "
+                            << fmt::format("{}", fmt::join(seen, ", "));
+  EXPECT_EQ(inst.Qnet({"ls", "--json"}).out, "[]\n");
+
+  // The same for a gateway straight on sys-net and a longer list.
+  const std::string dir = fmt::format("/tmp/qnet-cfgtor-{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string inline_path = dir + "/tor_client_firewall.toml";
+  std::ofstream(inline_path)
+      << kHead
+      << "[qube.gw]\nrole = \"tor\"\nlabel = \"black\"\nnetvm = \"sys-net\"\n"
+         "[qube.anon]\nrole = \"app\"\nlabel = \"red\"\nnetvm = \"gw\"\n"
+         "firewall = [\"accept dsthost=web.lab\", \"drop\"]\n";
+  auto r2 = inst.Qnet({"up", inline_path});
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(r2.code, 1) << r2.out;
+  EXPECT_EQ(r2.err, "qnet: " + inline_path +
+                        ":15:1: qube.anon.firewall: a tor gateway (gw) carries only Tor: its "
+                        "clients accept only the default firewall list [\"accept\"]\n");
+  EXPECT_EQ(inst.Qnet({"ls", "--json"}).out, "[]\n");
 }
 
 }  // namespace

@@ -286,6 +286,55 @@ TEST_F(Firewall6, Hostname_AaaaOpensTheIpv6AddressToo) {
   EXPECT_EQ(Curl(kWebUrl4).code, 7);
 }
 
+// Mirrors the IPv4 test of the same name for AAAA, on a name of its own
+// (so that no other test sees a moved web.lab): the AAAA record moves away
+// from the web server while the rule is live, and back; the IPv6 address
+// follows at each refresh (the TTL, bounded below by 60 s) while the A
+// record, unchanged, keeps IPv4 open throughout.
+TEST_F(Firewall6, Hostname_AaaaRecordChangedWhileLiveIsFollowedAtTheRefresh) {
+  const std::string records = "/run/qnet/" + inst_->name() + "/lab/records";
+  std::string original;
+  {
+    std::ifstream in(records);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_NE(original.find("web.lab AAAA"), std::string::npos) << original;
+  struct Restore {
+    std::string path, text;
+    ~Restore() { std::ofstream(path, std::ios::trunc) << text; }
+  } restore{records, original};
+  auto write = [&](const char* aaaa) {
+    std::ofstream(records, std::ios::trunc)
+        << original << "mv6.lab A 203.0.113.10 60\nmv6.lab AAAA " << aaaa << " 60\n";
+  };
+  write("2001:db8:2::10");
+  auto a = Set({"accept dsthost=mv6.lab proto=tcp", "drop"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(Curl(kWebUrl6).out, kSeen6);
+  EXPECT_EQ(Curl(kWebUrl4).out, kSeen4);
+  // Moved away: at the next refresh the rule stops matching the web server.
+  write("2001:db8:2::77");
+  int waited = 0;
+  while (waited < 100 && Curl(kWebUrl6).code == 0) {
+    std::this_thread::sleep_for(2s);
+    waited += 2;
+  }
+  EXPECT_LT(waited, 100) << "the changed AAAA record was never followed";
+  auto c = Curl(kWebUrl6);
+  EXPECT_EQ(c.code, 7) << c.err;          // the final drop's reset
+  EXPECT_EQ(Curl(kWebUrl4).out, kSeen4);  // the A record still holds
+  // Back to the web server: allowed again after the next refresh.
+  write("2001:db8:2::10");
+  waited = 0;
+  while (waited < 100 && Curl(kWebUrl6).code != 0) {
+    std::this_thread::sleep_for(2s);
+    waited += 2;
+  }
+  EXPECT_LT(waited, 100) << "the restored AAAA record was never followed";
+  EXPECT_EQ(Curl(kWebUrl6).out, kSeen6);
+  EXPECT_EQ(Curl(kWebUrl4).out, kSeen4);
+}
+
 // Makes sys-firewall's own DNS queries of one type for one 7-character name
 // fail (dropped on their way out by a table of the test's own, so the send
 // fails at once), and adds the name to the lab DNS; both undone on every exit.
