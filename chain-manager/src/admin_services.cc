@@ -97,8 +97,11 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
            if (!a.is_string()) return BadInput("rules must be strings");
            fr.rules.push_back(a.get<std::string>());
          }
-         if (j->contains("before") && (*j)["before"].is_number_unsigned())
+         if (j->contains("before")) {
+           if (!(*j)["before"].is_number_unsigned())
+             return BadInput("before must be a rule number (0 = first)");
            fr.before = (*j)["before"].get<size_t>();
+         }
          return FromResult(d.Firewall(fr), [](const auto& s) { return s; });
        }},
       {"admin.TestReload",

@@ -496,6 +496,31 @@ TEST_F(Firewall, AgentRestart_TheNewAgentKnowsWhatTheOldOneInstalled) {
   EXPECT_EQ(Curl().out, "198.51.100.2\n");
 }
 
+// ---- A tor gateway's client: the default list only, said so; nothing forwards.
+
+TEST_F(Firewall, TorGatewayClient_RulesAreRefusedAndTheDefaultIsAccepted) {
+  const auto before = FwOf("anon", {"list"});
+  ASSERT_EQ(before.code, 0) << before.err;
+  for (const char* rule : {"drop", "accept dst4=203.0.113.10 proto=tcp dstports=80"}) {
+    auto r = FwOf("anon", {"add", "--before", "0", rule});
+    EXPECT_NE(r.code, 0) << rule;
+    EXPECT_EQ(r.err,
+              "qnet: firewall anon (at sys-whonix): client anon: a tor gateway accepts only the "
+              "default firewall list (accept); it carries nothing but Tor\n")
+        << rule;
+  }
+  EXPECT_EQ(FwOf("anon", {"list"}).out, before.out);  // nothing changed
+  // The default list is fine: reset and apply succeed.
+  auto reset = FwOf("anon", {"reset"});
+  EXPECT_EQ(reset.code, 0) << reset.err;
+  auto apply = FwOf("anon", {"apply"});
+  EXPECT_EQ(apply.code, 0) << apply.err;
+  // Until its Tor capability exists the gateway forwards nothing at all.
+  auto c = inst_->Exec("anon", {"curl", "-sS", "--max-time", "3", "http://203.0.113.10/"});
+  EXPECT_NE(c.code, 0) << c.out;
+  EXPECT_EQ(c.out, "");
+}
+
 // ---- sys-net enforces the rules of a qube attached straight to it.
 
 TEST_F(Firewall, SysNet_EnforcesTheRulesOfAQubeAttachedToIt) {
@@ -511,8 +536,11 @@ TEST_F(Firewall, SysNet_EnforcesTheRulesOfAQubeAttachedToIt) {
   // The rules are in sys-net's table, under direct's id.
   auto chain = inst_->InNetns(
       "sys-net", {"nft", "list", "chain", "inet", "qnet", fmt::format("fw-{}", Id("direct"))});
-  EXPECT_NE(chain.out.find("ip daddr 203.0.113.10 tcp dport 80"), std::string::npos)
+  // (The chain sees IPv4 only, so its rules carry no family test, and nft
+  // shows the address as the raw header field @nh,128,32: 203.0.113.10.)
+  EXPECT_NE(chain.out.find("@nh,128,32 0xcb00710a tcp dport 80 counter"), std::string::npos)
       << chain.out << chain.err;
+  EXPECT_NE(chain.out.find("comment \"rule 0\""), std::string::npos) << chain.out;
   // The allowed host: reached through sys-net's masquerade.
   EXPECT_EQ(Curl("http://203.0.113.10/", "direct").out, "198.51.100.2\n");
   // The denied ones: a reset for TCP, ICMP admin-prohibited for UDP, and
