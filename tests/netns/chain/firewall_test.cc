@@ -267,6 +267,12 @@ TEST_F(Firewall, Hostname_RecordChangedWhileLiveIsFollowedAtTheRefresh) {
   auto a = Set({"accept dsthost=web.lab proto=tcp", "drop"});
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_EQ(Curl().out, "198.51.100.2\n");
+  auto hits0 = [] {
+    auto j = nlohmann::json::parse(Fw({"list", "--json"}).out, nullptr, false);
+    return j.is_object() ? j["rules"][0].value("HITS", uint64_t{0}) : uint64_t{0};
+  };
+  const uint64_t hits_before = hits0();
+  ASSERT_GT(hits_before, 0u);
   // web.lab moves away from the web server: at the next refresh (the TTL,
   // bounded below by 60 s) the rule stops matching 203.0.113.10.
   std::string moved = original;
@@ -281,6 +287,9 @@ TEST_F(Firewall, Hostname_RecordChangedWhileLiveIsFollowedAtTheRefresh) {
   EXPECT_LT(waited, 100) << "the changed record was never followed";
   auto c = Curl();
   EXPECT_EQ(c.code, 7) << c.err;  // the final drop's reset
+  // The refresh refilled only the rule's address set: the rule itself, and
+  // so its hit counter, stayed.
+  EXPECT_GE(hits0(), hits_before);
   // Back to the original record: allowed again after the next refresh.
   waited = 0;
   while (waited < 100 && Curl().code != 0) {

@@ -13,10 +13,14 @@
 #include <linux/netfilter/nf_tables.h>
 
 // GCC 12 misreads small_vector's inline-buffer copies (-Wstringop-overread).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
 #include <boost/container/small_vector.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #include <chrono>
 #include <cstdint>
 #include <optional>
