@@ -27,12 +27,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 constexpr milliseconds kCallTimeout = seconds(30);
 
-// An agent's stderr without its final newline(s): the CLI adds its own.
-std::string Chomp(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
-}
-
 int64_t UnixNow() {
   return std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -165,7 +159,7 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
                                                            agent::ToJson(q.agent), kCallTimeout));
     if (r.exit_code != 0)
       return Fail(Errc::kFailedPrecondition,
-                  fmt::format("qube {}: configure: {}", q.spec.name, Chomp(r.stderr_data)));
+                  fmt::format("qube {}: configure: {}", q.spec.name, FailureText(r)));
   }
   plan_ = std::move(plan);
   return OkStatus();
@@ -292,7 +286,7 @@ Result<int> Daemon::Exec(const std::string& qube, const std::vector<std::string>
   stdio.push_back(theirs.get());
   QNET_ASSIGN_OR_RETURN(auto r, proc->Call("qnet.Exec", j.dump(), kCallTimeout, stdio));
   theirs.reset();
-  if (r.exit_code != 0) return Fail(Errc::kFailedPrecondition, Chomp(r.stderr_data));
+  if (r.exit_code != 0) return Fail(Errc::kFailedPrecondition, FailureText(r));
   qrexec::Channel result(std::move(ours));
   auto msg = result.Receive();
   if (!msg || msg->type != qrexec::MsgType::kDataExitCode)
@@ -307,7 +301,7 @@ Result<std::string> Daemon::TestReload(const std::string& qube, int count, bool 
   if (!proc) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not running", qube));
   QNET_ASSIGN_OR_RETURN(auto r, proc->Call("qnet.TestReload", std::to_string(count), seconds(300),
                                            {}, unsafe ? "unsafe" : "safe"));
-  if (r.exit_code != 0) return Fail(Errc::kFailedPrecondition, Chomp(r.stderr_data));
+  if (r.exit_code != 0) return Fail(Errc::kFailedPrecondition, FailureText(r));
   return r.stdout_data;
 }
 
@@ -456,7 +450,7 @@ Status Daemon::PushFirewallLocked(agent::Client& client, const std::string& netv
   }
   if (r.exit_code != 0)
     return Fail(Errc::kFailedPrecondition,
-                fmt::format("firewall {} (at {}): {}", client.name, netvm, Chomp(r.stderr_data)));
+                fmt::format("firewall {} (at {}): {}", client.name, netvm, FailureText(r)));
   return OkStatus();
 }
 

@@ -105,7 +105,7 @@ struct DropCounters {
 };
 Result<DropCounters> ReadDropCounters(int netns_fd);
 // Packets that matched each rule ("rule N" comments) of a client's chains
-// (both families, expiry tests) in the netvm that enforces it, by rule number.
+// (both families) in the netvm that enforces it, by rule number.
 Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, uint32_t client_id);
 
 }  // namespace qnet::chain

@@ -127,8 +127,14 @@ Status QubeProcess::WaitForAgent(std::chrono::milliseconds timeout) {
   auto r = Call("qnet.Status", "", timeout);
   if (!r) return Fail(r.error());
   if (r->exit_code != 0)
-    return Fail(Errc::kUnavailable, fmt::format("qube {}: agent status: {}", name_, r->stderr_data));
+    return Fail(Errc::kUnavailable, fmt::format("qube {}: agent status: {}", name_, FailureText(*r)));
   return OkStatus();
+}
+
+std::string FailureText(const qrexec::CallResult& r) {
+  std::string text = r.stderr_data;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
 }
 
 }  // namespace qnet::chain

@@ -56,6 +56,10 @@ class QubeProcess {
   std::mutex call_mu_;
 };
 
+// What an agent's failed call says, as an error message: its stderr
+// without the final newline(s) (the CLI ends every message with its own).
+std::string FailureText(const qrexec::CallResult& r);
+
 // Appends a namespace name to the instance's record before it is created.
 Status RecordNamespace(const Instance& inst, const std::string& netns_name);
 

@@ -41,8 +41,7 @@ Result<DropCounters> ReadDropCounters(int netns_fd) {
 Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, uint32_t client_id) {
   QNET_ASSIGN_OR_RETURN(nft::TableState state, ReadQubeTable(netns_fd));
   std::map<int, uint64_t> hits;
-  // Both families' chains and the expiry chains: a rule's counters may sit
-  // in any of them.
+  // Both families' chains: a rule without a family counts in each.
   for (const nft::ChainState& chain : state.chains) {
     if (!firewall::IsClientObject(client_id, chain.chain.name)) continue;
     for (const nft::RuleState& rs : chain.rules) {

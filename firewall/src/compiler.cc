@@ -191,12 +191,8 @@ class ClientBuilder {
 // anywhere but a client's own vif, with that client's address, matches no
 // entry. Forwarding from the uplink is never a client's to allow.
 Exprs Dispatch(bool v6) {
-  return nft::Concat(
-      nft::NfProto(v6 ? nft::NfProtoValue::kV6 : nft::NfProtoValue::kV4),
-      Exprs{nft::Meta{NFT_META_IIFNAME, NFT_REG_1},
-            nft::Payload{NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8u : 12u, v6 ? 16u : 4u, NFT_REG32_04},
-            nft::Lookup{std::string(v6 ? kSrc6Map : kSrc4Map), NFT_REG_1,
-                        uint32_t{NFT_REG_VERDICT}, false}});
+  return nft::VmapIifnameSaddr(v6 ? nft::NfProtoValue::kV6 : nft::NfProtoValue::kV4,
+                               v6 ? kSrc6Map : kSrc4Map);
 }
 
 template <typename T>

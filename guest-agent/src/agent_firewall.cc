@@ -108,7 +108,7 @@ Status Agent::InstallAll(const AgentConfig& c) {
 }
 
 Agent::ApplyResult Agent::ApplyClient(const AgentConfig& c, const Client& client) {
-  const firewall::Client fc = FirewallClients(AgentConfig{.ipv6 = c.ipv6, .clients = {client}})[0];
+  const firewall::Client fc = FirewallClient(client, c.ipv6);
   auto compiled = firewall::CompileClient(fc, names_, Now());
   if (!compiled) return {Applied::kRefused, Status(compiled.error())};
   firewall::ClientRules after = std::move(*compiled);
@@ -223,20 +223,22 @@ void Agent::RefreshDueNames() {
   // Usually only addresses change: the rules compile the same with the old
   // and the new answers, and refilling the sets is enough.
   std::vector<firewall::ClientRules> sets_only;
+  std::vector<const Client*> sets_only_clients;  // parallel to sets_only
   std::vector<const Client*> reapply;
   const int64_t at = Now();
   for (const Client& c : config_->clients) {
     if (!UsesAny(c, due)) continue;
-    const firewall::Client fc =
-        FirewallClients(AgentConfig{.ipv6 = config_->ipv6, .clients = {c}})[0];
+    const firewall::Client fc = FirewallClient(c, config_->ipv6);
     auto old_rules = firewall::CompileClient(fc, before, at);
     auto new_rules = firewall::CompileClient(fc, names_, at);
     const bool same = old_rules && new_rules && old_rules->rules == new_rules->rules &&
                       installed_.count(c.id) && !fw_errors_.count(c.id);
-    if (same)
+    if (same) {
       sets_only.push_back(std::move(*new_rules));
-    else
+      sets_only_clients.push_back(&c);
+    } else {
       reapply.push_back(&c);
+    }
   }
   if (!sets_only.empty()) {
     nft::Batch b = FirewallSetsBatch(sets_only);
@@ -246,9 +248,7 @@ void Agent::RefreshDueNames() {
     } else {
       spdlog::warn("qube {}: firewall: host sets refresh refused ({}); reapplying", opts_.qube,
                    s.error().message());
-      for (const Client& c : config_->clients)
-        for (const firewall::ClientRules& cr : sets_only)
-          if (cr.id == c.id) reapply.push_back(&c);
+      reapply.insert(reapply.end(), sets_only_clients.begin(), sets_only_clients.end());
     }
   }
   for (const Client* c : reapply) (void)ApplyClient(*config_, *c);

@@ -27,6 +27,13 @@ void AddClientContents(firewall::ClientRules&& c,
   for (nft::SetContents& s : c.sets) sets.push_back(std::move(s));
 }
 
+// Entries of the shared maps (fw-src4, fw-src6, fw-vifs).
+void AddMapEntries(nft::Batch& b, const std::vector<firewall::SetEntries>& entries) {
+  const std::vector<nft::Set> shared = firewall::CompileShared().sets;
+  for (const firewall::SetEntries& e : entries)
+    if (const nft::Set* s = FindSet(shared, e.set)) b.AddElements(nft::QnetTable(), *s, e.elements);
+}
+
 void DeleteStale(nft::Batch& b, const firewall::StaleObjects& stale) {
   const nft::Table t = nft::QnetTable();
   const std::vector<nft::Set> shared = firewall::CompileShared().sets;
@@ -45,11 +52,14 @@ void DeleteStale(nft::Batch& b, const firewall::StaleObjects& stale) {
 
 }  // namespace
 
+firewall::Client FirewallClient(const Client& c, bool ipv6) {
+  return {.name = c.name, .id = c.id, .ipv4 = c.addr4, .ipv6 = ipv6 ? c.addr6 : std::nullopt,
+          .vif = c.vif, .rules = c.rules};
+}
+
 std::vector<firewall::Client> FirewallClients(const AgentConfig& config) {
   std::vector<firewall::Client> out;
-  for (const Client& c : config.clients)
-    out.push_back({.name = c.name, .id = c.id, .ipv4 = c.addr4,
-                   .ipv6 = config.ipv6 ? c.addr6 : std::nullopt, .vif = c.vif, .rules = c.rules});
+  for (const Client& c : config.clients) out.push_back(FirewallClient(c, config.ipv6));
   return out;
 }
 
@@ -89,12 +99,13 @@ nft::Batch FirewallInstallBatch(firewall::CompiledFirewall&& compiled,
   }
   // Clients that are gone, or objects a client no longer has: decided
   // before the rules move into the batch, deleted after it.
+  std::map<uint32_t, const firewall::ClientRules*> by_id;
+  for (const firewall::ClientRules& c : compiled.clients) by_id[c.id] = &c;
+  const firewall::ClientRules gone;
   std::vector<firewall::StaleObjects> stale;
   for (const auto& [id, before] : previous) {
-    firewall::ClientRules after{.id = id};
-    for (const firewall::ClientRules& c : compiled.clients)
-      if (c.id == id) after = InstalledObjects(c);
-    firewall::StaleObjects s = firewall::Stale(before, after);
+    auto it = by_id.find(id);
+    firewall::StaleObjects s = firewall::Stale(before, it != by_id.end() ? *it->second : gone);
     s.map_entries.clear();  // the maps are refilled whole
     stale.push_back(std::move(s));
   }
@@ -134,9 +145,7 @@ nft::Batch FirewallClientBatch(const firewall::ClientRules& before, firewall::Cl
   std::vector<nft::SetContents> sets;
   AddClientContents(std::move(after), chains, sets);
   b.Append(nft::ReplaceChainsBatch(std::move(chains), std::move(sets)));
-  const std::vector<nft::Set> shared = firewall::CompileShared().sets;
-  for (const firewall::SetEntries& e : map_entries)
-    if (const nft::Set* s = FindSet(shared, e.set)) b.AddElements(t, *s, e.elements);
+  AddMapEntries(b, map_entries);
   DeleteStale(b, stale);
   return b;
 }
@@ -151,9 +160,7 @@ nft::Batch FirewallDropAllBatch(const firewall::ClientRules& before,
   for (const nft::Chain& ch : drop.chains) chains[ch.name];
   for (const nft::Rule& r : drop.rules) chains[r.chain].push_back(r);
   b.Append(nft::ReplaceChainsBatch(std::move(chains), {}));
-  const std::vector<nft::Set> shared = firewall::CompileShared().sets;
-  for (const firewall::SetEntries& e : drop.map_entries)
-    if (const nft::Set* s = FindSet(shared, e.set)) b.AddElements(t, *s, e.elements);
+  AddMapEntries(b, drop.map_entries);
   return b;
 }
 

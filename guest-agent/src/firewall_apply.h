@@ -15,7 +15,9 @@
 
 namespace qnet::agent {
 
-// The compiler's view of the config's clients (rules included).
+// The compiler's view of one client (rules included; its IPv6 address only
+// when the chain routes IPv6), and of all the config's clients.
+firewall::Client FirewallClient(const Client& c, bool ipv6);
 std::vector<firewall::Client> FirewallClients(const AgentConfig& config);
 
 // Every hostname the clients' rules name.

@@ -17,11 +17,9 @@ Rule R(std::string chain, Exprs e) { return Rule{std::move(chain), std::move(e),
 
 // [iifname . ip saddr] not in the clients set: a spoofed source (contract 8).
 Exprs SpoofedSource(bool v6) {
-  return Concat(IifNamePrefix("vif"), NfProto(v6 ? NfProtoValue::kV6 : NfProtoValue::kV4),
-                Exprs{Meta{NFT_META_IIFNAME, NFT_REG_1},
-                      Payload{NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8u : 12u, v6 ? 16u : 4u,
-                              NFT_REG32_04},
-                      Lookup{v6 ? kClients6 : kClients4, NFT_REG_1, std::nullopt, true}},
+  return Concat(IifNamePrefix("vif"),
+                IifnameSaddrIn(v6 ? NfProtoValue::kV6 : NfProtoValue::kV4,
+                               v6 ? kClients6 : kClients4, /*invert=*/true),
                 Count(), Drop());
 }
 

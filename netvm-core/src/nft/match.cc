@@ -88,6 +88,20 @@ Exprs SetMatch(bool v4, uint32_t offset, std::string_view set, std::optional<uin
   return out;
 }
 
+// meta iifname (16 bytes: 32-bit registers 0-3) . saddr (from register 4):
+// one key spanning the registers from NFT_REG_1, as nft lays out a
+// concatenation.
+Exprs IifnameSaddrMatch(NfProtoValue family, std::string_view set, std::optional<uint32_t> dreg,
+                        bool invert) {
+  const bool v4 = family == NfProtoValue::kV4;
+  Exprs out = NfProto(family);
+  out.push_back(Meta{NFT_META_IIFNAME, NFT_REG_1});
+  out.push_back(Payload{NFT_PAYLOAD_NETWORK_HEADER, v4 ? kIp4SaddrOffset : kIp6SaddrOffset,
+                        v4 ? 4u : 16u, NFT_REG32_04});
+  out.push_back(Lookup{std::string(set), NFT_REG_1, dreg, invert});
+  return out;
+}
+
 Exprs Dnat(const IpAddr& to, std::optional<uint16_t> port, bool v4) {
   if (to.is_v4() != v4) return Bad(fmt::format("dnat to {}: wrong address family", to.ToString()));
   Exprs out{ImmediateData{NFT_REG_1, AddrKey(to)}};
@@ -217,6 +231,12 @@ Exprs VmapIp4Saddr(std::string_view map) {
 }
 Exprs VmapIp6Saddr(std::string_view map) {
   return SetMatch(false, kIp6SaddrOffset, map, uint32_t{NFT_REG_VERDICT}, false);
+}
+Exprs IifnameSaddrIn(NfProtoValue family, std::string_view set, bool invert) {
+  return IifnameSaddrMatch(family, set, std::nullopt, invert);
+}
+Exprs VmapIifnameSaddr(NfProtoValue family, std::string_view map) {
+  return IifnameSaddrMatch(family, map, uint32_t{NFT_REG_VERDICT}, false);
 }
 
 Exprs Accept() { return {Verdict{VerdictCode::kAccept, {}}}; }

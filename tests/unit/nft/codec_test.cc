@@ -133,6 +133,8 @@ TEST(RuleRoundTrip, EveryBuilderDecodesEqual) {
                                         Ip6DaddrIn("blocked", true),
                                         VmapIp4Saddr("fw-v4"),
                                         VmapIp6Saddr("fw-v6"),
+                                        IifnameSaddrIn(NfProtoValue::kV4, "clients4", true),
+                                        VmapIifnameSaddr(NfProtoValue::kV6, "fw-src6"),
                                         Dnat4(v4, 5353),
                                         Dnat4(v4),
                                         Dnat6(v6, 53),

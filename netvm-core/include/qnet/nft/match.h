@@ -103,6 +103,12 @@ Exprs Ip6SaddrIn(std::string_view set, bool invert = false, FamilyTest f = Famil
 Exprs Ip6DaddrIn(std::string_view set, bool invert = false, FamilyTest f = FamilyTest::kInclude);
 Exprs VmapIp4Saddr(std::string_view map);  // ip saddr vmap @map
 Exprs VmapIp6Saddr(std::string_view map);  // ip6 saddr vmap @map
+// The input interface and the source address as one concatenated key
+// (set type ifname . ipv4_addr / ipv6_addr): a source bound to the
+// interface it must arrive on. meta iifname . ip[6] saddr [!=] @set, and
+// the same as a verdict map.
+Exprs IifnameSaddrIn(NfProtoValue family, std::string_view set, bool invert = false);
+Exprs VmapIifnameSaddr(NfProtoValue family, std::string_view map);
 
 // ---- Statements ----
 Exprs Accept();
