@@ -2,7 +2,7 @@
 # Installs every Debian 12 package qnet needs to build, test and run the demo.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libnftnl-dev libmnl-dev libboost-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libc-ares-dev libpcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
