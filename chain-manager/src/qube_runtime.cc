@@ -12,7 +12,9 @@
 
 #include "qnet/base/process.h"
 #include "qnet/base/unix_socket.h"
+#include "qnet/runtime/id_range.h"
 #include "qnet/runtime/namespaces.h"
+#include "qnet/runtime/qube_view.h"
 
 namespace qnet::chain {
 namespace {
@@ -20,17 +22,37 @@ namespace {
 constexpr int kControlFd = 3;
 constexpr int kListenFd = 4;
 
-
-
 std::string AgentSocket(const Instance& inst, const std::string& name) {
   return inst.agents_dir() + "/" + name + ".sock";
 }
 
 }  // namespace
 
+runtime::IdRangePaths QubeIdPaths(const Instance& inst, const std::string& qube) {
+  runtime::IdRangePaths p;
+  p.instance = inst.name();
+  p.qube = qube;
+  return p;
+}
+
+Result<QubeStorage> PrepareQubeStorage(const Instance& inst, const std::string& qube) {
+  runtime::IdRangePaths ids = QubeIdPaths(inst, qube);
+  QNET_ASSIGN_OR_RETURN(uint32_t slot, runtime::AcquireIdSlot(ids));
+  QubeStorage st;
+  st.id_base = runtime::SlotBase(slot);
+  st.home_dir = ids.qube_dir() + "/home";
+  QNET_TRY(MakeDirs(st.home_dir, 0700));
+  const uid_t owner = st.id_base + runtime::kQubeUserId;
+  if (::chown(st.home_dir.c_str(), owner, owner) != 0)
+    return Fail(ErrnoError(fmt::format("chown {}", st.home_dir), errno));
+  st.etc_dir = inst.runtime_dir() + "/etc";
+  QNET_TRY(runtime::AssembleEtc("/etc", st.etc_dir));
+  return st;
+}
+
 Status RecordNamespace(const Instance& inst, const std::string& netns_name) {
-  QNET_ASSIGN_OR_RETURN(UniqueFd fd, OpenFd(inst.namespaces_file(),
-                                            O_WRONLY | O_CREAT | O_APPEND, 0600));
+  QNET_ASSIGN_OR_RETURN(UniqueFd fd,
+                        OpenFd(inst.namespaces_file(), O_WRONLY | O_CREAT | O_APPEND, 0600));
   return WriteAll(fd.get(), netns_name + "\n");
 }
 
@@ -40,13 +62,23 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
   QNET_ASSIGN_OR_RETURN(UniqueFd listen_fd, ListenUnix(AgentSocket(inst, p.name)));
   QNET_ASSIGN_OR_RETURN(auto pair, qrexec::Channel::Pair());
   auto& [ours, theirs] = pair;
+  QNET_ASSIGN_OR_RETURN(QubeStorage storage, PrepareQubeStorage(inst, p.name));
   QNET_TRY(RecordNamespace(inst, inst.netns_name(p.name)));
 
   // Everything the child touches is prepared here: it may not allocate.
-  std::vector<std::string> args = {p.agent_path, "init", "--instance", inst.name(), "--qube",
-                                   p.name, "--control-fd", std::to_string(kControlFd),
-                                   "--listen-fd", std::to_string(kListenFd), "--ipv6",
-                                   p.ipv6 ? "routed" : "off"};
+  std::vector<std::string> args = {p.agent_path,   "init",
+                                   "--instance",   inst.name(),
+                                   "--qube",       p.name,
+                                   "--control-fd", std::to_string(kControlFd),
+                                   "--listen-fd",  std::to_string(kListenFd),
+                                   "--ipv6",       p.ipv6 ? "routed" : "off",
+                                   "--id-base",    std::to_string(storage.id_base),
+                                   "--home",       storage.home_dir};
+  if (p.template_dir.empty()) {
+    args.insert(args.end(), {"--etc", storage.etc_dir});
+  } else {
+    args.insert(args.end(), {"--template", p.template_dir});
+  }
   if (p.hold_lockdown_seconds > 0) {
     args.push_back("--hold-lockdown");
     args.push_back(std::to_string(p.hold_lockdown_seconds));
@@ -127,7 +159,8 @@ Status QubeProcess::WaitForAgent(std::chrono::milliseconds timeout) {
   auto r = Call("qnet.Status", "", timeout);
   if (!r) return Fail(r.error());
   if (r->exit_code != 0)
-    return Fail(Errc::kUnavailable, fmt::format("qube {}: agent status: {}", name_, FailureText(*r)));
+    return Fail(Errc::kUnavailable,
+                fmt::format("qube {}: agent status: {}", name_, FailureText(*r)));
   return OkStatus();
 }
 

@@ -12,6 +12,7 @@
 #include "qnet/chain/instance.h"
 #include "qnet/qrexec/channel.h"
 #include "qnet/qrexec/service.h"
+#include "qnet/runtime/id_range.h"
 
 namespace qnet::chain {
 
@@ -20,7 +21,22 @@ struct SpawnParams {
   bool ipv6 = false;
   int hold_lockdown_seconds = 0;  // test hook
   std::string agent_path;         // qnet-agent
+  std::string template_dir;       // a root tree; empty: the host template
 };
+
+// Where a qube's files and ids come from: its sticky host id range, its
+// persistent home (owned by the range's user 1000) and the instance's
+// assembled /etc.
+struct QubeStorage {
+  uint32_t id_base = 0;
+  std::string home_dir;
+  std::string etc_dir;
+};
+
+runtime::IdRangePaths QubeIdPaths(const Instance& inst, const std::string& qube);
+// Takes (or finds again) the qube's id range, creates its home, assembles
+// the instance's /etc once.
+Result<QubeStorage> PrepareQubeStorage(const Instance& inst, const std::string& qube);
 
 class QubeProcess {
  public:

@@ -10,22 +10,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "init.h"
 #include "qnet/base/process.h"
 #include "qnet/qrexec/frame.h"
+#include "qnet/runtime/qube_view.h"
 
 namespace qnet::agent {
-
-int DropPrivileges(uid_t uid, gid_t gid) {
-  for (int cap = 0; cap <= 63; ++cap) {
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
-  }
-  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -1;
-  if (::setgroups(0, nullptr) != 0) return -1;
-  if (::setresgid(gid, gid, gid) != 0) return -1;
-  if (::setresuid(uid, uid, uid) != 0) return -1;  // clears permitted and effective caps
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
-  return 0;
-}
 
 namespace {
 
@@ -34,32 +24,37 @@ namespace {
   ::dup2(in, 0);
   ::dup2(out, 1);
   ::dup2(err, 2);
-  CloseFdsFrom(3);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::setsid();
-  if (::chdir("/tmp") != 0 && ::chdir("/") != 0) ::_exit(126);
-  if (!req.root && DropPrivileges(req.uid, req.gid) != 0) {
-    static const char kMsg[] = "qnet-agent: cannot drop privileges\n";
+  // The command dies with its waiter (the agent's child), never outlives it unseen.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  runtime::QubeUser user{
+      .uid = req.root ? 0 : req.uid, .gid = req.root ? 0 : req.gid, .keep_caps = req.root};
+  if (runtime::EnterQubeUserSide(kQubeViewFd, kQubeUsernsFd, user) != 0) {
+    static const char kMsg[] = "qnet-agent: cannot enter the qube's user side\n";
     (void)!::write(2, kMsg, sizeof kMsg - 1);
     ::_exit(126);
   }
+  CloseFdsFrom(3);
+  if (req.root || ::chdir("/home/user") != 0) (void)!::chdir("/");
   static char kPath[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  static char kHome[] = "HOME=/tmp";
+  static char kHome[] = "HOME=/home/user";
+  static char kRootHome[] = "HOME=/";
   static char kLang[] = "LANG=C.UTF-8";
-  char* envp[] = {kPath, kHome, kLang, nullptr};
+  char* envp[] = {kPath, req.root ? kRootHome : kHome, kLang, nullptr};
   ::execvpe(argv[0], argv.data(), envp);
   int e = errno;
-  const char* msg = e == ENOENT ? "qnet-agent: command not found\n" : "qnet-agent: cannot execute\n";
+  const char* msg =
+      e == ENOENT ? "qnet-agent: command not found\n" : "qnet-agent: cannot execute\n";
   (void)!::write(2, msg, std::strlen(msg));
   ::_exit(e == ENOENT ? 127 : 126);
 }
 
 }  // namespace
 
-Status StartExec(const ExecRequest& req, UniqueFd in, UniqueFd out, UniqueFd err,
-                 UniqueFd result) {
+Status StartExec(const ExecRequest& req, UniqueFd in, UniqueFd out, UniqueFd err, UniqueFd result) {
   if (req.argv.empty()) return Fail(Errc::kInvalidArgument, "exec: empty command");
   std::vector<char*> argv;
   for (const auto& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));

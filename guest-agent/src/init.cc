@@ -7,13 +7,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "qnet/base/fd.h"
 #include "qnet/base/log.h"
 #include "qnet/base/process.h"
+#include "qnet/runtime/qube_view.h"
 
 namespace qnet::agent {
 namespace {
@@ -26,7 +29,7 @@ Status Mount(const char* src, const char* target, const char* type, unsigned lon
 }
 
 bool IsDir(const char* path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -34,7 +37,7 @@ bool IsDir(const char* path) {
 // the host's file is never touched.
 Status BindFile(const std::string& source, const char* target, std::string_view content) {
   QNET_TRY(WriteFile(source, content, 0644));
-  struct stat st{};
+  struct stat st {};
   if (::lstat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
     spdlog::warn("{} is not a regular file; the qube keeps the host's view", target);
     return OkStatus();
@@ -42,16 +45,15 @@ Status BindFile(const std::string& source, const char* target, std::string_view 
   return Mount(source.c_str(), target, nullptr, MS_BIND);
 }
 
-Status SetUpMounts(const Options& opts) {
-  // Nothing this qube mounts may propagate back to the host.
-  QNET_TRY(Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE));
-  QNET_TRY(Mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+// The agent's view: a copy of the host's mounts with the qube's own /proc,
+// /sys, /run and /tmp. Only the privileged side lives here.
+Status SetUpAgentView(const Options& opts) {
   // /sys/class/net must show this namespace's links, not the host's.
   if (::umount2("/sys", MNT_DETACH) != 0 && errno != EINVAL)
     spdlog::debug("umount /sys: {}", std::strerror(errno));
   QNET_TRY(Mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY));
-  // A fresh /run hides /run/qnet (qnetd's socket, other qubes' state),
-  // /run/netns, and gives the qube its own /var/run/wireguard.
+  // A fresh /run hides /run/qnet (qnetd's socket, other qubes' state) and
+  // /run/netns from the agent's own helpers.
   QNET_TRY(Mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m"));
   QNET_TRY(Mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m"));
   if (IsDir("/var/lib/qnet"))
@@ -61,14 +63,54 @@ Status SetUpMounts(const Options& opts) {
   QNET_TRY(BindFile(kQubeHostname, "/etc/hostname", opts.qube + "\n"));
   if (::sethostname(opts.qube.data(), opts.qube.size()) != 0)
     return Fail(ErrnoError("sethostname", errno));
+  // ICMP echo sockets for every id: the qube's users ping without raw
+  // sockets (they hold no capability over this network namespace).
+  QNET_TRY(WriteFile("/proc/sys/net/ipv4/ping_group_range", "0 2147483647"));
   return OkStatus();
+}
+
+Result<UniqueFd> OpenDir(const std::string& path, std::string_view what) {
+  if (path.empty()) return Fail(Errc::kInvalidArgument, fmt::format("init: no {} given", what));
+  return OpenFd(path, O_PATH | O_DIRECTORY);
+}
+
+// The qube's user namespace and view (see qnet/runtime/qube_view.h).
+Result<QubeNamespaces> SetUpContainment(const Options& opts) {
+  if (opts.id_base == 0)
+    return Fail(Errc::kInvalidArgument, "init: no --id-base (a qube never runs uncontained)");
+  // Nothing this qube mounts may propagate back to the host; /proc must show
+  // this pid namespace before children are inspected through it.
+  QNET_TRY(Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE));
+  QNET_TRY(Mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  // Opened before the agent's view hides /run/qnet and /var/lib/qnet.
+  runtime::QubeViewSpec spec;
+  spec.id_base = opts.id_base;
+  QNET_ASSIGN_OR_RETURN(UniqueFd home, OpenDir(opts.home_dir, "--home"));
+  UniqueFd etc, tmpl;
+  if (opts.template_dir.empty()) {
+    QNET_ASSIGN_OR_RETURN(etc, OpenDir(opts.etc_dir, "--etc"));
+  } else {
+    QNET_ASSIGN_OR_RETURN(tmpl, OpenDir(opts.template_dir, "--template"));
+  }
+  QNET_TRY(SetUpAgentView(opts));
+  spec.home_fd = home.get();
+  spec.etc_fd = etc.get();
+  spec.template_fd = tmpl.get();
+  spec.run_share = "/run/qnet-qube";
+  spec.stage_dir = "/run/qnet-stage";
+  QNET_TRY(MakeDirs(spec.stage_dir, 0700));
+  QubeNamespaces ns;
+  QNET_ASSIGN_OR_RETURN(ns.userns, runtime::CreateQubeUserns(opts.id_base));
+  QNET_ASSIGN_OR_RETURN(ns.view, runtime::BuildQubeView(spec, ns.userns.get()));
+  return ns;
 }
 
 }  // namespace
 
 int RunInit(const Options& opts, const char* self_exe) {
-  if (Status s = SetUpMounts(opts); !s) {
-    spdlog::error("qube {}: init: {}", opts.qube, s.error().message());
+  auto ns = SetUpContainment(opts);
+  if (!ns) {
+    spdlog::error("qube {}: init: {}", opts.qube, ns.error().message());
     return 1;
   }
   sigset_t set;
@@ -85,8 +127,10 @@ int RunInit(const Options& opts, const char* self_exe) {
     so.argv = opts.ToArgv(self_exe, "agent");
     // The agent keeps the same fd numbers, so its argv stays valid across restarts.
     so.fds = {0, 1, 2};
-    int top = std::max(opts.control_fd, opts.listen_fd);
+    int top = std::max({opts.control_fd, opts.listen_fd, kQubeViewFd});
     so.fds.resize(static_cast<size_t>(top + 1), -1);
+    so.fds[kQubeUsernsFd] = ns->userns.get();
+    so.fds[kQubeViewFd] = ns->view.get();
     so.fds[static_cast<size_t>(opts.control_fd)] = opts.control_fd;
     if (opts.listen_fd >= 0) so.fds[static_cast<size_t>(opts.listen_fd)] = opts.listen_fd;
     auto child = Spawn(so);

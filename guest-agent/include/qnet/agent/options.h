@@ -5,6 +5,7 @@
 // options, restarting it when it exits.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,14 @@ struct Options {
   int listen_fd = -1;        // listening socket qnetd reconnects to after a restart
   bool ipv6 = false;         // chain ipv6 = "routed"
   int hold_lockdown_seconds = 0;  // test hook: wait before creating the table
-  uid_t user_uid = 65534;    // the qube's unprivileged user
-  gid_t user_gid = 65534;
+  uid_t user_uid = 1000;     // the qube's unprivileged user (an id of the qube's user namespace)
+  gid_t user_gid = 1000;
+  // The qube's containment (init): its host id range, and the host
+  // directories its view is built from (see qnet/runtime/qube_view.h).
+  uint32_t id_base = 0;
+  std::string home_dir;      // persistent home, bound at /home/user
+  std::string etc_dir;       // the instance's assembled /etc (host template)
+  std::string template_dir;  // a root tree; empty: the host template
 
   std::vector<std::string> ToArgv(const std::string& program, const std::string& mode) const;
 };
