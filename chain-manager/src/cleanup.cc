@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "qnet/base/fd.h"
+#include "qnet/runtime/id_range.h"
 #include "qnet/runtime/namespaces.h"
 
 namespace qnet::chain {
@@ -68,8 +69,10 @@ CleanupReport CleanupInstance(const Instance& inst, bool keep_daemon_files) {
   });
   for (const std::string& n : names) {
     Status s = RemoveNamespace(inst, n, &report.processes_killed);
-    if (!s) report.errors.push_back(s.error().message());
-    else ++report.namespaces_removed;
+    if (!s)
+      report.errors.push_back(s.error().message());
+    else
+      ++report.namespaces_removed;
   }
   // Reap any child of ours that died meanwhile.
   while (::waitpid(-1, nullptr, WNOHANG) > 0) {
@@ -81,8 +84,8 @@ CleanupReport CleanupInstance(const Instance& inst, bool keep_daemon_files) {
   if (fs::exists(inst.runtime_dir(), ec)) {
     for (const auto& entry : fs::directory_iterator(inst.runtime_dir(), ec)) {
       const std::string p = entry.path().string();
-      if (keep_daemon_files && (p == inst.socket_path() || p == inst.lock_path() ||
-                                p == inst.log_path()))
+      if (keep_daemon_files &&
+          (p == inst.socket_path() || p == inst.lock_path() || p == inst.log_path()))
         continue;
       fs::remove_all(entry.path(), ec);
       if (ec) report.errors.push_back(fmt::format("remove {}: {}", p, ec.message()));
@@ -90,6 +93,31 @@ CleanupReport CleanupInstance(const Instance& inst, bool keep_daemon_files) {
     if (!keep_daemon_files) fs::remove(inst.runtime_dir(), ec);
   }
   return report;
+}
+
+Status RemoveQubeStorage(const Instance& inst, const std::string& qube) {
+  const bool valid_name =
+      !qube.empty() && qube.size() <= 31 && qube.front() != '-' &&
+      qube.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+  if (!valid_name)
+    return Fail(Errc::kInvalidArgument, fmt::format("'{}' is not a qube name", qube));
+  if (::access(inst.netns_path(qube).c_str(), F_OK) == 0)
+    return Fail(Errc::kFailedPrecondition,
+                fmt::format("qube {} is running; bring it down first", qube));
+  runtime::IdRangePaths ids;
+  ids.instance = inst.name();
+  ids.qube = qube;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(ids.qube_dir(), ec))
+    return Fail(Errc::kNotFound, fmt::format("qube {} has no storage in {}", qube, inst.name()));
+  QNET_TRY(runtime::ReleaseIdSlot(ids));
+  fs::remove_all(ids.qube_dir(), ec);
+  if (ec) return Fail(Errc::kIo, fmt::format("remove {}: {}", ids.qube_dir(), ec.message()));
+  // The instance's state directory goes with its last qube (when nothing else is in it).
+  fs::remove(fs::path(ids.qube_dir()).parent_path(), ec);
+  fs::remove(inst.state_dir(), ec);
+  return OkStatus();
 }
 
 }  // namespace qnet::chain

@@ -24,4 +24,9 @@ CleanupReport CleanupInstance(const Instance& inst, bool keep_daemon_files);
 // Kills and unpins one namespace of the instance ("<instance>-<name>").
 Status RemoveNamespace(const Instance& inst, const std::string& name, int* killed);
 
+// `qnet remove QUBE`: deletes the qube's persistent home and frees its host
+// id range. Refused (kFailedPrecondition) while the qube runs, kNotFound if
+// it has no storage.
+Status RemoveQubeStorage(const Instance& inst, const std::string& qube);
+
 }  // namespace qnet::chain

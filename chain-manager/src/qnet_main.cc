@@ -153,6 +153,15 @@ int CmdFirewall(const Instance& inst, const Args& a) {
   return CallDaemon(inst, true, "admin.Firewall", in);
 }
 
+int CmdRemove(const Instance& inst, const Args& a) {
+  Status s = RemoveQubeStorage(inst, a.qube);
+  if (!s) {
+    fmt::print(stderr, "qnet: remove: {}\n", s.error().message());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace qnet::chain
 
@@ -182,6 +191,9 @@ int main(int argc, char** argv) {
   exec->add_option("CMD", a.command)->required();
   exec->prefix_command(false);
   table.emplace_back(exec, CmdExec);
+  auto* remove = app.add_subcommand("remove", "delete a stopped qube's home and id range");
+  remove->add_option("QUBE", a.qube)->required();
+  table.emplace_back(remove, CmdRemove);
   auto* graph = app.add_subcommand("graph", "print the chain as Graphviz DOT");
   graph->add_option("--svg", a.svg, "render to an SVG file with dot");
   table.emplace_back(graph, CmdGraph);

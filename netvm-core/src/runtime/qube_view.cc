@@ -276,6 +276,8 @@ Status BuildView(const QubeViewSpec& spec, int userns_fd) {
   }
   for (const char* d : {"/home", "/home/user", "/tmp", "/var", "/var/tmp", "/run", "/proc", "/sys"})
     QNET_TRY(Mkdir(root + d));
+  // Owned by the qube's root, as a root filesystem's directories are.
+  for (const char* d : {"/home", "/var"}) QNET_TRY(Chown(root + d, base));
   QNET_TRY(AttachTree(trees.home, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, -1, root + "/home/user"));
   QNET_TRY(Tmpfs(root + "/tmp", base, "1777", "256m"));
   QNET_TRY(Tmpfs(root + "/var/tmp", base, "1777", "256m"));

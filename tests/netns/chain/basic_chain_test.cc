@@ -61,7 +61,7 @@ TEST_F(BasicChain, Exec_PassesStdioAndExitCode) {
   EXPECT_EQ(r.out, "out\n");
   EXPECT_EQ(r.err, "err\n");
   auto id = inst_->Exec("work", {"id", "-u"});
-  EXPECT_EQ(id.out, "65534\n");
+  EXPECT_EQ(id.out, "1000\n");  // the qube's user, in the qube's user namespace
   auto rootid = inst_->Exec("work", {"id", "-u"}, /*root=*/true);
   EXPECT_EQ(rootid.out, "0\n");
   auto host = inst_->Exec("work", {"hostname"});

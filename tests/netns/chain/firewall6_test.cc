@@ -409,13 +409,14 @@ TEST_F(Firewall6, Hostname_AaaaLookupFailing_DropRuleStillClosesBothFamilies) {
 }
 
 TEST_F(Firewall6, SpoofedIpv6SourceIsDropped) {
-  // As root in work (debug opt-in), add a second IPv6 address and send from it.
+  // The host adds a second IPv6 address to work (root in work holds no
+  // capability over its network namespace); work sends from it.
   const std::string spoof = "fd09:24ef:4179::a89:99";
   const std::string rule = "ip6 saddr != @netvm-clients6";
   const long before = Counter(*inst_, "netvm-forward", rule);
   ASSERT_GE(before, 0) << "no anti-spoofing rule for IPv6 in sys-firewall";
-  auto add = inst_->Exec("work",
-                         {"ip", "-6", "addr", "add", spoof + "/128", "dev", "eth0", "nodad"}, true);
+  auto add =
+      inst_->InNetns("work", {"ip", "-6", "addr", "add", spoof + "/128", "dev", "eth0", "nodad"});
   ASSERT_EQ(add.code, 0) << add.err;
   auto c = Curl(kWebUrl6, {"--interface", spoof});
   auto u = inst_->Exec("work", {"python3", "-c",
@@ -427,7 +428,7 @@ TEST_F(Firewall6, SpoofedIpv6SourceIsDropped) {
                                 "try: print(s.recv(64).decode())\n"
                                 "except Exception as e: print(type(e).__name__)\n",
                                 spoof, kWeb6});
-  inst_->Exec("work", {"ip", "-6", "addr", "del", spoof + "/128", "dev", "eth0"}, true);
+  inst_->InNetns("work", {"ip", "-6", "addr", "del", spoof + "/128", "dev", "eth0"});
   // Dropped without an answer: neither a reply nor a reject reaches a spoofer.
   EXPECT_EQ(c.code, 28) << "curl exit " << c.code << ": " << c.out << c.err;
   EXPECT_EQ(u.out, "TimeoutError\n") << u.err;

@@ -81,7 +81,13 @@ TestInstance::TestInstance(std::string name) : name_(std::move(name)) {
   Qnet({"down", "--all"});  // a crashed earlier run of the same name
 }
 
-TestInstance::~TestInstance() { Qnet({"down", "--all"}); }
+TestInstance::~TestInstance() {
+  Qnet({"down", "--all"});
+  // A test's qubes leave no home and no host id range behind.
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/var/lib/qnet/" + name_ + "/qubes", ec))
+    Qnet({"remove", e.path().filename().string()});
+}
 
 CmdResult TestInstance::Qnet(std::vector<std::string> args, int timeout_s,
                              const std::vector<std::string>& extra_env) const {
