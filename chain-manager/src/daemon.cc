@@ -122,7 +122,8 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
   for (const QubePlan& q : plan.qubes) {
     SpawnParams p{.name = q.spec.name, .ipv6 = plan.ipv6,
                   .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
-                  .agent_path = opts_.bin_dir + "/qnet-agent"};
+                  .agent_path = opts_.bin_dir + "/qnet-agent",
+                  .template_dir = q.spec.template_dir};
     QNET_ASSIGN_OR_RETURN(auto proc, QubeProcess::Spawn(inst_, p));
     qubes_[q.spec.name] = std::move(proc);
   }

@@ -62,6 +62,10 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
   QNET_ASSIGN_OR_RETURN(UniqueFd listen_fd, ListenUnix(AgentSocket(inst, p.name)));
   QNET_ASSIGN_OR_RETURN(auto pair, qrexec::Channel::Pair());
   auto& [ours, theirs] = pair;
+  if (!p.template_dir.empty()) {
+    auto dir = OpenFd(p.template_dir, O_PATH | O_DIRECTORY);
+    if (!dir) return Fail(dir.error().Wrap(fmt::format("qube {}: template", p.name)));
+  }
   QNET_ASSIGN_OR_RETURN(QubeStorage storage, PrepareQubeStorage(inst, p.name));
   QNET_TRY(RecordNamespace(inst, inst.netns_name(p.name)));
 

@@ -55,11 +55,31 @@ Status ApplyNetvm(QubeSpec& q, const Value& v) {
   return OkStatus();
 }
 
+// "host" or an absolute path to a root tree (its existence is checked when
+// the qube starts: the file is parsed without touching the filesystem).
+Status ApplyTemplate(QubeSpec& q, const Value& v) {
+  const std::string& t = v.as_string();
+  if (t == "host") {
+    q.template_dir.clear();
+    return OkStatus();
+  }
+  if (t.empty() || t.front() != '/' || t.find("/../") != std::string::npos || t.ends_with("/..") ||
+      t.find('\n') != std::string::npos || t.find(',') != std::string::npos ||
+      t.find(':') != std::string::npos)
+    return Fail(Errc::kInvalidArgument,
+                fmt::format("template '{}': want \"host\" or an absolute directory path "
+                            "(without '..', ',' or ':')",
+                            t));
+  q.template_dir = t;
+  return OkStatus();
+}
+
 constexpr CoreQubeKey kCoreQubeKeyRows[] = {
     {"role", Value::Kind::kString, ApplyRole, &QubeSpec::role_pos},
     {"label", Value::Kind::kString, ApplyLabel, nullptr},
     {"id", Value::Kind::kInteger, ApplyId, &QubeSpec::id_pos},
     {"netvm", Value::Kind::kString, ApplyNetvm, &QubeSpec::netvm_pos},
+    {"template", Value::Kind::kString, ApplyTemplate, &QubeSpec::template_pos},
 };
 
 const CoreQubeKey* FindCoreQubeKey(std::string_view key) {

@@ -266,6 +266,15 @@ Status BuildView(const QubeViewSpec& spec, int userns_fd) {
   QNET_TRY(Mkdir(root));
   if (spec.template_fd >= 0) {
     QNET_TRY(PrivateOverlay(stage, "root", trees.root, userns_fd, base, root));
+    // The qube's DNS and name come from the agent, as with the host template
+    // (the change lives in the overlay's private upper layer).
+    QNET_TRY(Mkdir(root + "/etc"));
+    for (const char* f : {"resolv.conf", "hostname"}) {
+      std::string at = root + "/etc/" + f;
+      if (::unlink(at.c_str()) != 0 && errno != ENOENT)
+        return Fail(ErrnoError(fmt::format("replace {}", at), errno));
+      QNET_TRY(Symlink(fmt::format("/run/qnet-qube/{}", f).c_str(), at));
+    }
   } else {
     QNET_TRY(Tmpfs(root, base, "0755", "16m"));
     QNET_TRY(Mkdir(root + "/usr"));

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "harness.h"
@@ -277,6 +278,87 @@ TEST_F(ContainmentStorage, HomeSurvivesDownUp_RootChangesDoNot_RemoveDeletesHome
   auto rm = inst_->Qnet({"remove", "work"});
   EXPECT_EQ(rm.code, 0) << rm.err;
   EXPECT_FALSE(fs::exists(dir));
+}
+
+// `template = "PATH"`: a root tree the test builds itself (dash, cat and the
+// libraries they load, a marker in /etc); mmdebstrap would need a mirror.
+class ContainmentTemplate : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveRoot()) GTEST_SKIP() << "needs root (network namespaces, nftables)";
+    char dir[] = "/var/tmp/qnet-template-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    tree_ = dir;
+    for (const char* d : {"usr/bin", "usr/lib/x86_64-linux-gnu", "usr/lib64", "etc"})
+      fs::create_directories(tree_ / d);
+    for (const char* l : {"bin", "lib", "lib64"})
+      fs::create_directory_symlink(fmt::format("usr/{}", l), tree_ / l);
+    auto libs = RunCmd(
+        {"sh", "-c",
+         "ldd /usr/bin/dash /usr/bin/cat | grep -o '/[^ :]*' | grep -v '^/usr/bin/' | sort -u"});
+    ASSERT_EQ(libs.code, 0);
+    std::istringstream in(libs.out);
+    for (std::string lib; std::getline(in, lib);) {
+      fs::path real = fs::canonical(lib);
+      const bool in_usr = lib.rfind("/usr/", 0) == 0;
+      fs::path at = in_usr ? tree_ / lib.substr(1) : tree_ / "usr" / lib.substr(1);
+      fs::create_directories(at.parent_path());
+      fs::copy_file(real, at, fs::copy_options::overwrite_existing);
+    }
+    fs::copy_file("/usr/bin/dash", tree_ / "usr/bin/sh");
+    fs::copy_file("/usr/bin/cat", tree_ / "usr/bin/cat");
+    std::ofstream(tree_ / "etc/marker") << "template\n";
+    chain_ = tree_.string() + ".toml";
+    std::ofstream(chain_) << fmt::format(
+        "[chain]\nname = \"tmpl\"\n\n[lab]\n\n[qube.sys-net]\nrole = \"net\"\nlabel = "
+        "\"red\"\n\n[qube.tq]\nnetvm = \"sys-net\"\nrole = \"app\"\nlabel = \"blue\"\n"
+        "template = \"{}\"\n",
+        tree_.string());
+    inst_ = std::make_unique<TestInstance>(fmt::format("qt-tmpl-{}", ::getpid() % 100000));
+  }
+  void TearDown() override {
+    inst_.reset();
+    std::error_code ec;
+    if (!tree_.empty()) fs::remove_all(tree_, ec);
+    if (!chain_.empty()) fs::remove(chain_, ec);
+  }
+  fs::path tree_;
+  std::string chain_;
+  std::unique_ptr<TestInstance> inst_;
+};
+
+TEST_F(ContainmentTemplate, RootComesFromTheTemplate_ChangesStayInTheQube) {
+  auto up = inst_->Qnet({"up", chain_});
+  ASSERT_EQ(up.code, 0) << up.err;
+  auto marker = inst_->Exec("tq", {"cat", "/etc/marker"});
+  EXPECT_EQ(marker.out, "template\n") << marker.err;
+  // The host's /usr is not in this qube's view.
+  EXPECT_NE(inst_->Exec("tq", {"sh", "-c", "test -e /usr/bin/curl"}).code, 0);
+  EXPECT_TRUE(fs::exists("/usr/bin/curl")) << "positive control: the host has it";
+  // Root changes its own / (positive control); the template stays as built.
+  auto w = inst_->Exec("tq", {"sh", "-c", "echo x > /etc/marker && echo y > /new && cat /new"},
+                       /*root=*/true);
+  EXPECT_EQ(w.code, 0) << w.err;
+  EXPECT_EQ(w.out, "y\n");
+  EXPECT_FALSE(fs::exists(tree_ / "new"));
+  std::ifstream in(tree_ / "etc/marker");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "template");
+  // The template's files belong to the qube's root there.
+  EXPECT_EQ(inst_->Exec("tq", {"sh", "-c", "test -O /etc/marker"}, true).code, 0);
+}
+
+TEST_F(ContainmentTemplate, MissingTemplateDirectory_IsRefusedWithItsPath) {
+  std::ofstream(chain_)
+      << "[chain]\nname = \"tmpl\"\n\n[lab]\n\n[qube.sys-net]\nrole = \"net\"\nlabel = "
+         "\"red\"\n\n[qube.tq]\nnetvm = \"sys-net\"\nrole = \"app\"\n"
+         "label = \"blue\"\ntemplate = \"/nonexistent/qnet-template\"\n";
+  auto up = inst_->Qnet({"up", chain_});
+  EXPECT_NE(up.code, 0);
+  EXPECT_NE(up.err.find("/nonexistent/qnet-template"), std::string::npos) << up.err;
+  auto rel = inst_->Qnet({"up", SourceDir() + "/configs/basic.toml"});  // positive control
+  EXPECT_EQ(rel.code, 0) << rel.err;
 }
 
 }  // namespace

@@ -47,6 +47,10 @@ struct QubeSpec {
   qube::Role role = qube::Role::kApp;
   qube::Label label = qube::Label::kRed;
   std::optional<std::string> netvm;
+  // `template`: the qube's root filesystem. Empty: "host" (a view of the
+  // host's /usr and an assembled /etc); otherwise an absolute directory
+  // holding a root tree.
+  std::string template_dir;
   uint32_t id = 0;           // explicit, or assigned by the parser
   bool id_explicit = false;  // true when the file gave `id`
   Value::Table extra;        // role keys (see KeyRegistry), in file order
@@ -55,6 +59,7 @@ struct QubeSpec {
   SourcePos role_pos;
   SourcePos netvm_pos;
   SourcePos id_pos;
+  SourcePos template_pos;
 
   // The qube model value (never disposable: a chain file has no disposables).
   qube::Qube ToQube() const;
