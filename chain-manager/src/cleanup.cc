@@ -114,9 +114,12 @@ Status RemoveQubeStorage(const Instance& inst, const std::string& qube) {
   QNET_TRY(runtime::ReleaseIdSlot(ids));
   fs::remove_all(ids.qube_dir(), ec);
   if (ec) return Fail(Errc::kIo, fmt::format("remove {}: {}", ids.qube_dir(), ec.message()));
-  // The instance's state directory goes with its last qube (when nothing else is in it).
-  fs::remove(fs::path(ids.qube_dir()).parent_path(), ec);
-  fs::remove(inst.state_dir(), ec);
+  // The instance's assembled /etc and state directory go with its last qube
+  // (the next qube assembles /etc from the host's again).
+  if (fs::remove(fs::path(ids.qube_dir()).parent_path(), ec)) {
+    fs::remove_all(inst.state_dir() + "/etc", ec);
+    fs::remove(inst.state_dir(), ec);
+  }
   return OkStatus();
 }
 

@@ -21,6 +21,7 @@ namespace {
 
 constexpr int kControlFd = 3;
 constexpr int kListenFd = 4;
+constexpr int kAgentExecFd = 5;  // close-on-exec: gone once the init runs
 
 std::string AgentSocket(const Instance& inst, const std::string& name) {
   return inst.agents_dir() + "/" + name + ".sock";
@@ -45,7 +46,9 @@ Result<QubeStorage> PrepareQubeStorage(const Instance& inst, const std::string& 
   const uid_t owner = st.id_base + runtime::kQubeUserId;
   if (::chown(st.home_dir.c_str(), owner, owner) != 0)
     return Fail(ErrnoError(fmt::format("chown {}", st.home_dir), errno));
-  st.etc_dir = inst.runtime_dir() + "/etc";
+  // Once per instance, kept with the qubes' storage: a copy of the host's
+  // /etc costs more than starting a qube.
+  st.etc_dir = inst.state_dir() + "/etc";
   QNET_TRY(runtime::AssembleEtc("/etc", st.etc_dir));
   return st;
 }
@@ -94,7 +97,11 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
   char* envp[] = {kPath, nullptr};
   const int theirs_fd = theirs.fd();
   const int listen_raw = listen_fd.get();
-  const char* agent = p.agent_path.c_str();
+  // The qube's init runs from this fd, opened before the qube exists (the
+  // init restarts the agent from /proc/self/exe, the same file): nothing the
+  // privileged side executes is looked up by a path inside the qube.
+  QNET_ASSIGN_OR_RETURN(UniqueFd agent_fd, OpenFd(p.agent_path, O_PATH));
+  const int agent = agent_fd.get();
 
   runtime::CloneSpec spec;
   spec.flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
@@ -103,14 +110,17 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
     // Park the fds above the target numbers first so dup2 cannot clobber one.
     int c = ::fcntl(theirs_fd, F_DUPFD, 10);
     int l = ::fcntl(listen_raw, F_DUPFD, 10);
-    if (c < 0 || l < 0 || ::dup2(c, kControlFd) < 0 || ::dup2(l, kListenFd) < 0) return 126;
-    CloseFdsFrom(kListenFd + 1);
-    int devnull = ::open("/dev/null", O_RDONLY);
+    int a = ::fcntl(agent, F_DUPFD_CLOEXEC, 10);
+    if (c < 0 || l < 0 || a < 0 || ::dup2(c, kControlFd) < 0 || ::dup2(l, kListenFd) < 0 ||
+        ::dup3(a, kAgentExecFd, O_CLOEXEC) < 0)
+      return 126;
+    CloseFdsFrom(kAgentExecFd + 1);
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) ::dup2(devnull, 0);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(agent, argv.data(), envp);
+    ::execveat(kAgentExecFd, "", argv.data(), envp, AT_EMPTY_PATH);
     return 127;
   };
   QNET_ASSIGN_OR_RETURN(pid_t pid, runtime::CloneProcess(spec));

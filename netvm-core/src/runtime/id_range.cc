@@ -4,7 +4,8 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <sstream>
+#include <filesystem>
+#include <set>
 
 #include "qnet/base/fd.h"
 
@@ -89,6 +90,14 @@ Result<bool> TryTake(const IdRangePaths& paths, uint32_t slot) {
   return true;
 }
 
+// Takes a free slot; with reclaim, also one whose owner no longer records it.
+Result<bool> TakeOrReclaim(const IdRangePaths& paths, uint32_t slot, bool reclaim) {
+  QNET_ASSIGN_OR_RETURN(bool taken, TryTake(paths, slot));
+  if (taken || !reclaim || !SlotStale(paths, slot)) return taken;
+  ::unlink(SlotPath(paths, slot).c_str());
+  return TryTake(paths, slot);
+}
+
 }  // namespace
 
 std::vector<IdInterval> ParseSubIdRanges(std::string_view text) {
@@ -132,20 +141,28 @@ Result<uint32_t> AcquireIdSlot(const IdRangePaths& paths) {
       return static_cast<uint32_t>(slot);
   }
   std::vector<IdInterval> reserved = Reserved(paths);
-  for (uint32_t slot = 0; slot < kIdSlotCount; ++slot) {
-    if (SlotOverlaps(slot, reserved)) continue;
-    QNET_ASSIGN_OR_RETURN(bool taken, TryTake(paths, slot));
-    if (!taken && SlotStale(paths, slot)) {
-      ::unlink(SlotPath(paths, slot).c_str());
-      QNET_ASSIGN_OR_RETURN(taken, TryTake(paths, slot));
+  // Slots in use, read once: a hundred qubes starting do not each probe
+  // every taken slot. A slot freed meanwhile is simply found on a later try.
+  std::set<uint32_t> in_use;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(paths.registry_dir, ec)) {
+    uint64_t n = 0;
+    if (ParseU64(e.path().filename().string(), &n) && n < kIdSlotCount)
+      in_use.insert(static_cast<uint32_t>(n));
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint32_t slot = 0; slot < kIdSlotCount; ++slot) {
+      if (SlotOverlaps(slot, reserved)) continue;
+      if (pass == 0 && in_use.count(slot)) continue;
+      QNET_ASSIGN_OR_RETURN(bool taken, TakeOrReclaim(paths, slot, pass == 1));
+      if (!taken) continue;
+      Status rec = WriteFileAtomic(paths.owner_file(), fmt::format("{}\n", slot), 0600);
+      if (!rec) {
+        ::unlink(SlotPath(paths, slot).c_str());
+        return Fail(rec.error().Wrap("record id slot"));
+      }
+      return slot;
     }
-    if (!taken) continue;
-    Status rec = WriteFileAtomic(paths.owner_file(), fmt::format("{}\n", slot), 0600);
-    if (!rec) {
-      ::unlink(SlotPath(paths, slot).c_str());
-      return Fail(rec.error().Wrap("record id slot"));
-    }
-    return slot;
   }
   return Fail(Errc::kUnavailable, fmt::format("no free id range in {} ({} slots in use)",
                                               paths.registry_dir, kIdSlotCount));

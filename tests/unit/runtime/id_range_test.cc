@@ -70,13 +70,17 @@ TEST_F(IdSlots, EachQubeGetsItsOwnSlot_StickyUntilReleased) {
   EXPECT_EQ(AcquireIdSlot(Paths("c", "new")).value(), *work);
 }
 
-TEST_F(IdSlots, SlotOfAQubeWhoseStateWasDeleted_IsTakenOver) {
+TEST_F(IdSlots, SlotOfAQubeWhoseStateWasDeleted_IsTakenOverWhenNoneIsFree) {
+  // Only slot 0 is usable here.
+  std::ofstream(dir_ + "/subuid") << fmt::format("x:{}:{}\n", SlotBase(1), 1ull << 31);
   auto work = AcquireIdSlot(Paths("a", "work"));
   ASSERT_TRUE(work);
   fs::remove_all(dir_ + "/state/a");
   auto next = AcquireIdSlot(Paths("b", "work"));
   ASSERT_TRUE(next);
   EXPECT_EQ(*next, *work);
+  auto full = AcquireIdSlot(Paths("c", "work"));
+  EXPECT_FALSE(full) << "b/work holds the only slot";
 }
 
 }  // namespace
