@@ -1,8 +1,6 @@
-// Qubes contain their root (DESIGN.md "Qube isolation on the netns
-// backend", contract 10): every escape an attacker with root in a qube would
-// try fails, from an app qube (`qnet exec --root work`) and from a netvm
-// (root in sys-firewall), each next to a positive control showing the same
-// action works where it should.
+// Qubes contain their root (docs/isolation.md, security contract 10): every escape an attacker with
+// root in a qube would try fails, from an app qube (`qnet exec --root work`) and from a netvm (root
+// in sys-firewall), each next to a positive control showing the same action works where it should.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +16,14 @@ namespace qnet::testing {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The qube's user's home, inside the qube.
+const std::string kHome = "/home/user";
+
+// Where a qube's persistent storage lives on the host.
+std::string QubeStorage(const std::string& instance, const std::string& qube) {
+  return fmt::format("/var/lib/qnet/{}/qubes/{}", instance, qube);
+}
 
 struct ContainmentTraits {
   static constexpr const char* kPrefix = "qt-cont";
@@ -139,9 +145,8 @@ TEST_F(Containment, RootInQube_CannotReadHostFilesOutsideTheTemplateView) {
     EXPECT_NE(Root(q, "cat " + planted).code, 0);
     EXPECT_NE(Root(q, "cat /etc/shadow").code, 0);
     EXPECT_NE(Root(q, "ls /root").code, 0);
-    EXPECT_NE(Root(q, "ls /home/user/..; ls /srv /mnt /media /var/lib 2>/dev/null | grep -v '^$'")
-                  .out.find("qt-"),
-              0u);
+    for (const char* host_dir : {"/srv", "/mnt", "/media", "/var/lib", "/var/log", "/boot"})
+      EXPECT_NE(Root(q, fmt::format("ls {}", host_dir)).code, 0) << host_dir;
     // Positive control: the template's files are there, secrets removed.
     auto os = Root(q, "cat /etc/os-release >/dev/null && grep -c . /etc/passwd");
     EXPECT_EQ(os.code, 0) << os.err;
@@ -209,7 +214,7 @@ TEST_F(Containment, Files_WrittenByOneQube_AreInvisibleToAnotherAndToTheHost) {
     write += fmt::format("echo {0} > {1}/{0} && ", m, d);
     read += fmt::format("cat {}/{}; ", d, m);
   }
-  auto w = Root("work", write + "chown 1000 /home/user/" + m);
+  auto w = Root("work", write + "chown 1000 " + kHome + "/" + m);
   ASSERT_EQ(w.code, 0) << w.err;
   // Positive control: work reads back all of it.
   auto own = Root("work", read);
@@ -224,9 +229,9 @@ TEST_F(Containment, Files_WrittenByOneQube_AreInvisibleToAnotherAndToTheHost) {
     EXPECT_FALSE(fs::exists(d + "/" + m)) << d << " is shared with the host";
   }
   // On the host, work's home is its own storage (and only there).
-  const std::string home = "/var/lib/qnet/" + inst_->name() + "/qubes/work/home/" + m;
+  const std::string home = QubeStorage(inst_->name(), "work") + "/home/" + m;
   EXPECT_TRUE(fs::exists(home)) << home;
-  EXPECT_EQ(Root("work", "rm /home/user/" + m).code, 0);
+  EXPECT_EQ(Root("work", "rm " + kHome + "/" + m).code, 0);
 }
 
 TEST_F(Containment, Ids_EachQubeMapsToAHostRangeOfItsOwn) {
@@ -245,7 +250,7 @@ TEST_F(Containment, Ids_EachQubeMapsToAHostRangeOfItsOwn) {
   auto id = User("work", "id -u; id -g");
   EXPECT_EQ(id.out, "1000\n1000\n");
   struct stat st {};
-  ASSERT_EQ(::stat(("/var/lib/qnet/" + inst_->name() + "/qubes/work/home").c_str(), &st), 0);
+  ASSERT_EQ(::stat((QubeStorage(inst_->name(), "work") + "/home").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, base_a + 1000);
 }
 
@@ -262,7 +267,7 @@ class ContainmentStorage : public ::testing::Test {
 
 TEST_F(ContainmentStorage, HomeSurvivesDownUp_RootChangesDoNot_RemoveDeletesHome) {
   ASSERT_EQ(Up().code, 0);
-  auto w = inst_->Exec("work", {"sh", "-c", "echo kept > /home/user/note"});
+  auto w = inst_->Exec("work", {"sh", "-c", "echo kept > " + kHome + "/note"});
   ASSERT_EQ(w.code, 0) << w.err;
   ASSERT_EQ(inst_->Exec("work", {"sh", "-c", "echo gone > /etc/note"}, true).code, 0);
   auto busy = inst_->Qnet({"remove", "work"});
@@ -270,7 +275,7 @@ TEST_F(ContainmentStorage, HomeSurvivesDownUp_RootChangesDoNot_RemoveDeletesHome
   EXPECT_NE(busy.err.find("running"), std::string::npos) << busy.err;
   ASSERT_EQ(inst_->Qnet({"down", "--all"}).code, 0);
   ASSERT_EQ(Up().code, 0);
-  EXPECT_EQ(inst_->Exec("work", {"cat", "/home/user/note"}).out, "kept\n");
+  EXPECT_EQ(inst_->Exec("work", {"cat", kHome + "/note"}).out, "kept\n");
   EXPECT_NE(inst_->Exec("work", {"cat", "/etc/note"}).code, 0) << "root's change survived";
   ASSERT_EQ(inst_->Qnet({"down", "--all"}).code, 0);
   const std::string dir = "/var/lib/qnet/" + inst_->name() + "/qubes/work";
