@@ -1,0 +1,56 @@
+#include "qnet/vpn/key.h"
+
+#include <gtest/gtest.h>
+
+namespace qnet::vpn {
+namespace {
+
+constexpr std::string_view kOnes = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+constexpr std::string_view kCounting = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+TEST(Key, Base64RoundTripsAndMatchesTheBytes) {
+  auto key = Key::FromBase64(kCounting);
+  ASSERT_TRUE(key.has_value()) << key.error().message();
+  for (size_t i = 0; i < kKeyLen; ++i) EXPECT_EQ(key->bytes()[i], i);
+  EXPECT_EQ(key->ToBase64(), kCounting);
+  EXPECT_EQ(key->ToHex(), "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  auto back = Key::FromHex(key->ToHex());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, *key);
+}
+
+TEST(Key, FormatterNeverPrintsTheKey) {
+  auto key = Key::FromBase64(kOnes);
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(fmt::format("{}", *key), "(hidden)");
+  EXPECT_EQ(fmt::format("key={:>10}", *key), "key=  (hidden)");
+}
+
+TEST(Key, RefusesWhatWgRefusesWithoutQuotingIt) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "0 characters"},
+      {std::string(kOnes.substr(0, 43)), "43 characters"},
+      {std::string(kOnes.substr(0, 43)) + "A", "does not end in '='"},
+      {"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQF=", "non-canonical final character"},
+      {"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBA!E=", "outside the base64 alphabet"},
+  };
+  for (const auto& [text, why] : cases) {
+    auto key = Key::FromBase64(text);
+    ASSERT_FALSE(key.has_value()) << text;
+    EXPECT_NE(key.error().message().find(why), std::string::npos) << key.error().message();
+    if (text.size() > 8) {
+      EXPECT_EQ(key.error().message().find(text.substr(0, 8)), std::string::npos);
+    }
+  }
+  EXPECT_FALSE(Key::FromHex(std::string(63, 'a')).has_value());
+  EXPECT_FALSE(Key::FromHex(std::string(63, 'a') + "g").has_value());
+  EXPECT_TRUE(Key::FromHex(std::string(64, 'A')).has_value());
+}
+
+TEST(Key, DefaultIsTheZeroKey) {
+  EXPECT_TRUE(Key().IsZero());
+  EXPECT_FALSE(Key::FromBase64(kOnes)->IsZero());
+}
+
+}  // namespace
+}  // namespace qnet::vpn
