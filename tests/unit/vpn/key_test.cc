@@ -54,3 +54,29 @@ TEST(Key, DefaultIsTheZeroKey) {
 
 }  // namespace
 }  // namespace qnet::vpn
+
+namespace qnet::vpn {
+namespace {
+
+TEST(Key, PublicKeyMatchesRfc7748) {
+  // RFC 7748 section 6.1, Alice.
+  auto priv = Key::FromHex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+  ASSERT_TRUE(priv.has_value());
+  auto pub = PublicKeyOf(*priv);
+  ASSERT_TRUE(pub.has_value()) << pub.error().message();
+  EXPECT_EQ(pub->ToHex(), "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+  EXPECT_FALSE(PublicKeyOf(Key()).has_value());
+}
+
+TEST(Key, GeneratedKeysAreClampedAndDistinct) {
+  auto a = GeneratePrivateKey();
+  auto b = GeneratePrivateKey();
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  EXPECT_NE(*a, *b);
+  EXPECT_EQ(a->bytes()[0] & 7, 0);
+  EXPECT_EQ(a->bytes()[31] & 0xc0, 0x40);
+  EXPECT_TRUE(PublicKeyOf(*a).has_value());
+}
+
+}  // namespace
+}  // namespace qnet::vpn

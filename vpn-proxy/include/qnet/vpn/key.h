@@ -45,6 +45,13 @@ class Key {
   std::array<uint8_t, kKeyLen> bytes_{};
 };
 
+// A new Curve25519 private key from the system's CSPRNG, clamped as
+// `wg genkey` writes it. kInternal if the CSPRNG fails.
+Result<Key> GeneratePrivateKey();
+// The public key of a private key (X25519 with the base point), as
+// `wg pubkey` prints it. kInvalidArgument for the zero key.
+Result<Key> PublicKeyOf(const Key& private_key);
+
 }  // namespace qnet::vpn
 
 template <>
