@@ -21,10 +21,11 @@ constexpr uint32_t kThDportOffset = 2;
 
 // `ip daddr . th dport @set` (or saddr . sport): a concatenation loaded as
 // nft lays it out, the address from NFT_REG_1 and the port in the 32-bit
-// register after it (the address padded to 4 bytes).
+// register after it (the address padded to 4 bytes). After an IPv6 address
+// that register is the start of NFT_REG_2, the name the kernel reports back.
 Exprs AddrPortIn(bool v4, bool source, std::string_view set) {
   const uint32_t addr_offset = v4 ? (source ? 12u : 16u) : (source ? 8u : 24u);
-  const uint32_t port_reg = v4 ? NFT_REG32_01 : NFT_REG32_04;
+  const uint32_t port_reg = v4 ? NFT_REG32_01 : NFT_REG_2;
   Exprs out = Concat(NfProto(v4 ? NfProtoValue::kV4 : NfProtoValue::kV6), L4Proto(L4::kUdp));
   out.push_back(Payload{NFT_PAYLOAD_NETWORK_HEADER, addr_offset, v4 ? 4u : 16u, NFT_REG_1});
   out.push_back(
