@@ -28,8 +28,8 @@ Result<Key> GeneratePrivateKey() {
 Result<Key> PublicKeyOf(const Key& private_key) {
   if (private_key.IsZero())
     return Fail(Errc::kInvalidArgument, "the all-zero key has no public key");
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey(EVP_PKEY_new_raw_private_key(
-      EVP_PKEY_X25519, nullptr, private_key.bytes().data(), kKeyLen));
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey(
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_key.bytes().data(), kKeyLen));
   if (!pkey) return Fail(Errc::kInternal, "X25519 key setup failed");
   std::array<uint8_t, kKeyLen> pub{};
   size_t len = pub.size();

@@ -9,61 +9,21 @@
 #include <filesystem>
 #include <thread>
 
-#include "qnet/base/process.h"
 #include "qnet/netlink/link.h"
 #include "qnet/netlink/route.h"
 #include "qnet/runtime/namespaces.h"
 #include "qnet/vpn/wg_uapi.h"
+#include "wg_fixture.h"
 
 namespace qnet::vpn {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr const char* kWireguardGo = "/usr/bin/wireguard-go";
+using testing::kWireguardGo;
+using testing::Side;
 
 IpPrefix Net(std::string_view s) { return *IpPrefix::Parse(s); }
 IpAddr Ip(std::string_view s) { return *IpAddr::Parse(s); }
-
-// One side: a namespace, its rtnetlink socket and a wireguard-go in it.
-struct Side {
-  std::string ns_name;
-  std::string ifname;
-  runtime::PinnedNetns ns;
-  std::optional<netlink::Socket> rtnl;
-  ChildProcess daemon;
-  Key private_key;
-  Key public_key;
-
-  std::string SocketPath() const { return UapiSocketPath(ifname); }
-
-  ~Side() {
-    if (daemon.valid()) {
-      (void)daemon.Kill(SIGTERM);
-      if (!daemon.WaitFor(2s)) (void)daemon.Kill(SIGKILL);
-    }
-    // A killed wireguard-go may leave its socket file behind.
-    std::error_code ec;
-    std::filesystem::remove(SocketPath(), ec);
-  }
-
-  Status StartDaemon() {
-    QNET_ASSIGN_OR_RETURN(
-        daemon, Spawn({.argv = {"ip", "netns", "exec", ns_name, kWireguardGo, "-f", ifname},
-                       .fds = {-1, -1, -1}}));
-    for (int i = 0; i < 250; ++i) {  // at most 5 s
-      if (std::filesystem::exists(SocketPath())) return OkStatus();
-      std::this_thread::sleep_for(20ms);
-    }
-    return Fail(Errc::kTimeout, fmt::format("wireguard-go made no {} within 5 s", SocketPath()));
-  }
-
-  bool Ping(std::string_view addr) const {
-    return RunCapture(
-               {"ip", "netns", "exec", ns_name, "ping", "-c", "1", "-W", "1", std::string(addr)})
-        .has_value();
-  }
-};
 
 class WireguardGoNetns : public ::testing::Test {
  protected:
