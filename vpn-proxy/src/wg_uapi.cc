@@ -19,8 +19,19 @@ Result<std::string> UapiClient::Exchange(std::string_view request) {
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
-  Status sent = WriteAll(fd.get(), request);
-  if (!sent) return Fail(sent.error().Wrap(fmt::format("wireguard UAPI {}", path_)));
+  // MSG_NOSIGNAL: a daemon that hangs up early is an error, not a SIGPIPE.
+  for (size_t off = 0; off < request.size();) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return Fail(Errc::kTimeout, fmt::format("wireguard UAPI {}: request not taken within {} ms",
+                                              path_, timeout_.count()));
+    const ssize_t n = ::send(fd.get(), request.data() + off, request.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return Fail(Errc::kTimeout, fmt::format("wireguard UAPI {}: request not taken within {} ms",
+                                              path_, timeout_.count()));
+    if (n < 0) return Fail(ErrnoError(fmt::format("wireguard UAPI {}: send", path_), errno));
+    off += static_cast<size_t>(n);
+  }
   std::string reply;
   char buf[4096];
   while (reply.find("\n\n") == std::string::npos) {

@@ -162,16 +162,20 @@ TEST(WgUapi, ErrnoRepliesBecomeErrors) {
 // blank line), then writes `reply` and closes, or stays silent.
 class FakeDaemon {
  public:
-  FakeDaemon(std::string reply, bool silent = false) {
+  enum class Mode { kReply, kSilent, kHangUp };
+  FakeDaemon(std::string reply, bool silent = false)
+      : FakeDaemon(std::move(reply), silent ? Mode::kSilent : Mode::kReply) {}
+  FakeDaemon(std::string reply, Mode mode) {
     char tmpl[] = "/tmp/qnet-uapi-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     path_ = dir_ + "/wg0.sock";
     auto fd = ListenUnix(path_);
     EXPECT_TRUE(fd.has_value()) << fd.error().message();
     listen_ = *std::move(fd);
-    thread_ = std::thread([this, reply = std::move(reply), silent] {
+    thread_ = std::thread([this, reply = std::move(reply), mode] {
       UniqueFd conn(::accept(listen_.get(), nullptr, nullptr));
-      if (!conn) return;
+      if (!conn || mode == Mode::kHangUp) return;
+      const bool silent = mode == Mode::kSilent;
       char buf[4096];
       while (request_.find("\n\n") == std::string::npos) {
         ssize_t n = ::read(conn.get(), buf, sizeof buf);
@@ -244,6 +248,23 @@ TEST(UapiClient, ReportsErrorTruncatedAndSilentDaemons) {
   auto missing = UapiClient("/nonexistent/wg0.sock").GetDevice();
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().message().find("/nonexistent/wg0.sock"), std::string::npos);
+}
+
+TEST(UapiClient, ADaemonThatHangsUpIsAnErrorNotASignal) {
+  FakeDaemon daemon("", FakeDaemon::Mode::kHangUp);
+  Device big = SetExample();
+  for (int i = 0; i < 20000; ++i) {
+    std::array<uint8_t, kKeyLen> k{};
+    k[0] = static_cast<uint8_t>(i);
+    k[1] = static_cast<uint8_t>(i >> 8);
+    k[2] = 0xee;
+    big.peers.push_back(DevicePeer{.public_key = Key(k), .allowed_ips = {Net("10.0.0.0/8")}});
+  }
+  // The daemon closes the connection as soon as it accepts it; the request
+  // is far larger than the socket buffer, so sending runs into the hang-up.
+  Status s = UapiClient(daemon.path()).SetDevice(big);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find(daemon.path()), std::string::npos) << s.error().message();
 }
 
 TEST(UapiClient, SendsExactlyTheSetRequest) {
