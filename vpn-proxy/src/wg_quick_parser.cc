@@ -74,9 +74,10 @@ std::vector<std::string> Words(std::string_view s) {
 }
 
 // Text that came from a config may be a pasted key: quote it only when it is
-// short, so no 44-character secret ends up in an error message.
+// shorter than any key text (44 base64 characters), and never a piece of a
+// longer one, so no secret ends up in an error message or a log.
 std::string Quote(std::string_view s) {
-  if (s.size() > 40) return fmt::format("`{}...`", s.substr(0, 12));
+  if (s.size() > 32) return fmt::format("({} characters, not shown)", s.size());
   return fmt::format("`{}`", s);
 }
 

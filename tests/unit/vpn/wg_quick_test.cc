@@ -134,6 +134,8 @@ TEST(WgQuick, RefusesBadFilesWithExactErrors) {
       {"[Interfaces]\n",
        "wg0.conf:1: unknown section `[Interfaces]` (expected [Interface] or [Peer])"},
       {iface + "Addres = 10.0.0.2\n", "wg0.conf:3: unknown key `Addres`"},
+      {"[Interface]\n" + std::string(kPsk) + "\n",
+       "wg0.conf:2: unknown key (43 characters, not shown)"},
       {iface + "just words\n", "wg0.conf:3: expected `Key = Value` or a [Section]"},
       {iface + "PostUp = iptables -A OUTPUT -j ACCEPT\n", "wg0.conf:3: PostUp: " + shell},
       {iface + "preup = true\n", "wg0.conf:3: PreUp: " + shell},
@@ -212,7 +214,7 @@ TEST(WgQuick, ErrorsNeverQuoteAKey) {
         fmt::format("[Interface]\nPrivateKey = {}!\n", secret)}) {
     auto r = ParseWgQuick(text, "leak.conf");
     ASSERT_FALSE(r.has_value()) << text;
-    EXPECT_EQ(r.error().message().find(secret.substr(0, 16)), std::string::npos)
+    EXPECT_EQ(r.error().message().find(secret.substr(0, 6)), std::string::npos)
         << r.error().message();
   }
 }
