@@ -1,6 +1,7 @@
 #include "qnet/tor/auth.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,8 +9,6 @@
 #include <unistd.h>
 
 #include <string_view>
-
-#include <fmt/format.h>
 
 #include "qnet/base/fd.h"
 

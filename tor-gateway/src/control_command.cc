@@ -1,10 +1,10 @@
 #include "qnet/tor/control_command.h"
 
-#include <algorithm>
-#include <charconv>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
 
 #include "qnet/tor/control_reply.h"
 
@@ -39,8 +39,9 @@ Status CheckWord(std::string_view what, std::string_view word, bool (*ok)(char))
   if (word.empty()) return Invalid(fmt::format("{}: empty", what));
   if (word.size() > 256) return Invalid(fmt::format("{}: longer than 256 bytes", what));
   for (char c : word)
-    if (!ok(c)) return Invalid(fmt::format("{}: character 0x{:02x} not allowed", what,
-                                           static_cast<unsigned char>(c)));
+    if (!ok(c))
+      return Invalid(
+          fmt::format("{}: character 0x{:02x} not allowed", what, static_cast<unsigned char>(c)));
   return OkStatus();
 }
 
@@ -89,23 +90,34 @@ std::string Command::ForLog() const {
 
 std::string_view SignalName(Signal s) {
   switch (s) {
-    case Signal::kNewnym: return "NEWNYM";
-    case Signal::kReload: return "RELOAD";
-    case Signal::kDormant: return "DORMANT";
-    case Signal::kActive: return "ACTIVE";
+    case Signal::kNewnym:
+      return "NEWNYM";
+    case Signal::kReload:
+      return "RELOAD";
+    case Signal::kDormant:
+      return "DORMANT";
+    case Signal::kActive:
+      return "ACTIVE";
   }
   return "?";
 }
 
 std::string_view EventTypeName(EventType e) {
   switch (e) {
-    case EventType::kCirc: return "CIRC";
-    case EventType::kStream: return "STREAM";
-    case EventType::kStatusClient: return "STATUS_CLIENT";
-    case EventType::kStatusGeneral: return "STATUS_GENERAL";
-    case EventType::kNotice: return "NOTICE";
-    case EventType::kWarn: return "WARN";
-    case EventType::kErr: return "ERR";
+    case EventType::kCirc:
+      return "CIRC";
+    case EventType::kStream:
+      return "STREAM";
+    case EventType::kStatusClient:
+      return "STATUS_CLIENT";
+    case EventType::kStatusGeneral:
+      return "STATUS_GENERAL";
+    case EventType::kNotice:
+      return "NOTICE";
+    case EventType::kWarn:
+      return "WARN";
+    case EventType::kErr:
+      return "ERR";
   }
   return "?";
 }
@@ -192,7 +204,8 @@ Result<Command> CloseCircuit(std::string_view circuit_id) {
 
 Result<Command> CloseStream(std::string_view stream_id, int reason) {
   QNET_TRY(CheckWord("CLOSESTREAM id", stream_id, DigitChar));
-  if (reason < 1 || reason > 14) return Invalid(fmt::format("CLOSESTREAM reason {} not in 1-14", reason));
+  if (reason < 1 || reason > 14)
+    return Invalid(fmt::format("CLOSESTREAM reason {} not in 1-14", reason));
   return Make(Verb::kCloseStream, fmt::format("{} {}", stream_id, reason));
 }
 

@@ -87,16 +87,23 @@ Status ReplyParser::StartOrContinue(std::string_view line) {
   const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
   LineKind kind;
   switch (line[3]) {
-    case '-': kind = LineKind::kMid; break;
-    case '+': kind = LineKind::kData; break;
-    case ' ': kind = LineKind::kEnd; break;
-    default: return Fail(fmt::format("bad separator in '{}'", Printable(line)));
+    case '-':
+      kind = LineKind::kMid;
+      break;
+    case '+':
+      kind = LineKind::kData;
+      break;
+    case ' ':
+      kind = LineKind::kEnd;
+      break;
+    default:
+      return Fail(fmt::format("bad separator in '{}'", Printable(line)));
   }
   if (!current_) {
     current_ = Reply{code, {}};
   } else if (current_->code != code) {
-    return Fail(fmt::format("status code changed from {} to {} inside a reply", current_->code,
-                            code));
+    return Fail(
+        fmt::format("status code changed from {} to {} inside a reply", current_->code, code));
   }
   current_->lines.push_back(ReplyLine{kind, std::string(line.substr(4)), {}});
   if (kind == LineKind::kData) {

@@ -1,11 +1,11 @@
 #include "qnet/tor/control_types.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <string_view>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "qnet/tor/control_command.h"
 
@@ -177,22 +177,22 @@ Result<StreamStatus> ParseStreamStatus(std::string_view text) {
     return Bad("stream status: expected '<ID> <STATUS> <CIRCUIT> <TARGET> ...'");
   StreamStatus out;
   QNET_ASSIGN_OR_RETURN(out.id, Number("stream id", tokens[0].value));
-  QNET_ASSIGN_OR_RETURN(
-      out.state, Lookup<StreamState>("stream status", tokens[1].value,
-                                     {{"NEW", StreamState::kNew},
-                                      {"NEWRESOLVE", StreamState::kNewResolve},
-                                      {"REMAP", StreamState::kRemap},
-                                      {"SENTCONNECT", StreamState::kSentConnect},
-                                      {"SENTRESOLVE", StreamState::kSentResolve},
-                                      {"SUCCEEDED", StreamState::kSucceeded},
-                                      {"FAILED", StreamState::kFailed},
-                                      {"CLOSED", StreamState::kClosed},
-                                      {"DETACHED", StreamState::kDetached},
-                                      {"CONTROLLER_WAIT", StreamState::kControllerWait},
-                                      {"XOFF_SENT", StreamState::kXoffSent},
-                                      {"XOFF_RECV", StreamState::kXoffReceived},
-                                      {"XON_SENT", StreamState::kXonSent},
-                                      {"XON_RECV", StreamState::kXonReceived}}));
+  QNET_ASSIGN_OR_RETURN(out.state,
+                        Lookup<StreamState>("stream status", tokens[1].value,
+                                            {{"NEW", StreamState::kNew},
+                                             {"NEWRESOLVE", StreamState::kNewResolve},
+                                             {"REMAP", StreamState::kRemap},
+                                             {"SENTCONNECT", StreamState::kSentConnect},
+                                             {"SENTRESOLVE", StreamState::kSentResolve},
+                                             {"SUCCEEDED", StreamState::kSucceeded},
+                                             {"FAILED", StreamState::kFailed},
+                                             {"CLOSED", StreamState::kClosed},
+                                             {"DETACHED", StreamState::kDetached},
+                                             {"CONTROLLER_WAIT", StreamState::kControllerWait},
+                                             {"XOFF_SENT", StreamState::kXoffSent},
+                                             {"XOFF_RECV", StreamState::kXoffReceived},
+                                             {"XON_SENT", StreamState::kXonSent},
+                                             {"XON_RECV", StreamState::kXonReceived}}));
   QNET_ASSIGN_OR_RETURN(out.circuit_id, Number("stream circuit id", tokens[2].value));
   out.target = tokens[3].value;
   out.source_addr = OptKey(tokens, "SOURCE_ADDR");

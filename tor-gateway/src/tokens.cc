@@ -17,13 +17,30 @@ Status DecodeEscape(std::string_view text, size_t& i, std::string& out) {
   if (i >= text.size()) return TokenError("quoted string ends in a backslash");
   char c = text[i];
   switch (c) {
-    case '\\': case '"': case '\'': out.push_back(c); ++i; return OkStatus();
-    case 'n': out.push_back('\n'); ++i; return OkStatus();
-    case 't': out.push_back('\t'); ++i; return OkStatus();
-    case 'r': out.push_back('\r'); ++i; return OkStatus();
-    default: break;
+    case '\\':
+    case '"':
+    case '\'':
+      out.push_back(c);
+      ++i;
+      return OkStatus();
+    case 'n':
+      out.push_back('\n');
+      ++i;
+      return OkStatus();
+    case 't':
+      out.push_back('\t');
+      ++i;
+      return OkStatus();
+    case 'r':
+      out.push_back('\r');
+      ++i;
+      return OkStatus();
+    default:
+      break;
   }
-  if (!IsOctal(c)) return TokenError(fmt::format("invalid escape '\\{}'", c >= 0x20 && c < 0x7f ? std::string(1, c) : "?"));
+  if (!IsOctal(c))
+    return TokenError(
+        fmt::format("invalid escape '\\{}'", c >= 0x20 && c < 0x7f ? std::string(1, c) : "?"));
   unsigned value = 0;
   size_t digits = 0;
   while (digits < 3 && i < text.size() && IsOctal(text[i])) {

@@ -1,8 +1,9 @@
+#include "qnet/tor/auth.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "qnet/tor/auth.h"
 #include "qnet/tor/control_command.h"
 
 namespace qnet::tor {

@@ -1,9 +1,9 @@
+#include "qnet/tor/control_command.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include "qnet/tor/control_command.h"
 
 namespace qnet::tor {
 namespace {
@@ -35,7 +35,8 @@ TEST(Commands, EncodeAsTorExpectsThem) {
   AddOnionRequest onion;
   onion.ports = {{80, "127.0.0.1:8080"}};
   onion.discard_private_key = true;
-  EXPECT_EQ(AddOnion(onion)->line, "ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port=80,127.0.0.1:8080\r\n");
+  EXPECT_EQ(AddOnion(onion)->line,
+            "ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port=80,127.0.0.1:8080\r\n");
   std::string id(56, 'a');
   EXPECT_EQ(DelOnion(id)->line, "DEL_ONION " + id + "\r\n");
   EXPECT_EQ(CloseCircuit("12")->line, "CLOSECIRCUIT 12\r\n");

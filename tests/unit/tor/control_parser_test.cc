@@ -112,8 +112,9 @@ TEST(ReplyParser, MalformedOrHostileInputIsAnErrorThatSticks) {
       {"bare CR inside", "250 O\rK\r\n", "control byte 0x0d"},
       {"too many lines", "250-a\r\n250-a\r\n250-a\r\n250-a\r\n250-a\r\n250-a\r\n",
        "longer than 5 lines"},
-      {"reply too large", "250+d=\r\n" + std::string(60, 'x') + "\r\n" + std::string(60, 'x') +
-                              "\r\n" + std::string(60, 'x') + "\r\n" + std::string(60, 'x') + "\r\n",
+      {"reply too large",
+       "250+d=\r\n" + std::string(60, 'x') + "\r\n" + std::string(60, 'x') + "\r\n" +
+           std::string(60, 'x') + "\r\n" + std::string(60, 'x') + "\r\n",
        "larger than 200 bytes"},
   };
   for (const BadCase& c : cases) {
@@ -157,8 +158,8 @@ TEST(Unquote, DecodesTheEscapesControlSpecDefines) {
 }
 
 TEST(Unquote, RefusesInvalidEscapesAndUnterminatedStrings) {
-  for (std::string_view bad : {R"("\q")", R"("\400")", R"("abc)", R"("abc\")", R"("a"b)", "abc",
-                               "\"a\x01\""}) {
+  for (std::string_view bad :
+       {R"("\q")", R"("\400")", R"("abc)", R"("abc\")", R"("a"b)", "abc", "\"a\x01\""}) {
     auto r = Unquote(bad);
     EXPECT_FALSE(r.has_value()) << bad;
     if (!r) {

@@ -54,8 +54,16 @@ struct Command {
 };
 
 enum class Signal : uint8_t { kNewnym, kReload, kDormant, kActive };
-enum class EventType : uint8_t { kCirc, kStream, kStatusClient, kStatusGeneral, kNotice, kWarn, kErr };
-std::string_view SignalName(Signal s);       // "NEWNYM"
+enum class EventType : uint8_t {
+  kCirc,
+  kStream,
+  kStatusClient,
+  kStatusGeneral,
+  kNotice,
+  kWarn,
+  kErr
+};
+std::string_view SignalName(Signal s);        // "NEWNYM"
 std::string_view EventTypeName(EventType e);  // "STATUS_CLIENT"
 
 // Keys (GETINFO) and option names (GETCONF/RESETCONF): [A-Za-z0-9/_.-]+.

@@ -34,9 +34,9 @@ namespace qnet::tor {
 // Explicit budgets; defaults are far above what tor sends qnet (a full
 // GETINFO ns/all is larger, and qnet never asks for it).
 struct ReplyLimits {
-  size_t max_line = 16 * 1024;             // bytes of one line, CRLF excluded
+  size_t max_line = 16 * 1024;               // bytes of one line, CRLF excluded
   size_t max_reply_bytes = 4 * 1024 * 1024;  // text + data bytes of one reply
-  size_t max_lines = 64 * 1024;            // lines of one reply, data lines included
+  size_t max_lines = 64 * 1024;              // lines of one reply, data lines included
 };
 
 enum class LineKind : uint8_t { kMid, kData, kEnd };
@@ -79,7 +79,7 @@ class ReplyParser {
   Status Fail(std::string message);
 
   ReplyLimits limits_;
-  std::string partial_;       // bytes of an unfinished line
+  std::string partial_;  // bytes of an unfinished line
   std::optional<Reply> current_;
   bool in_data_ = false;
   bool data_started_ = false;  // the data body has a first line already

@@ -52,8 +52,8 @@ enum class CircStatus : uint8_t { kLaunched, kBuilt, kGuardWait, kExtended, kFai
 struct CircuitStatus {
   uint64_t id = 0;
   CircStatus status = CircStatus::kLaunched;
-  std::vector<std::string> path;  // "$FINGERPRINT~nickname", first hop first
-  std::string purpose;            // PURPOSE=, e.g. "GENERAL"
+  std::vector<std::string> path;              // "$FINGERPRINT~nickname", first hop first
+  std::string purpose;                        // PURPOSE=, e.g. "GENERAL"
   std::optional<std::string> socks_username;  // SOCKS_USERNAME= (isolation)
   std::optional<std::string> reason;
 };
@@ -63,22 +63,38 @@ Result<CircuitStatus> ParseCircuitStatus(std::string_view text);
 Result<std::vector<CircuitStatus>> ParseCircuitStatusList(std::string_view body);
 
 enum class StreamState : uint8_t {
-  kNew, kNewResolve, kRemap, kSentConnect, kSentResolve, kSucceeded, kFailed, kClosed, kDetached,
-  kControllerWait, kXoffSent, kXoffReceived, kXonSent, kXonReceived,
+  kNew,
+  kNewResolve,
+  kRemap,
+  kSentConnect,
+  kSentResolve,
+  kSucceeded,
+  kFailed,
+  kClosed,
+  kDetached,
+  kControllerWait,
+  kXoffSent,
+  kXoffReceived,
+  kXonSent,
+  kXonReceived,
 };
 struct StreamStatus {
   uint64_t id = 0;
   StreamState state = StreamState::kNew;
-  uint64_t circuit_id = 0;  // 0: not attached
-  std::string target;       // "203.0.113.10:80"
+  uint64_t circuit_id = 0;                 // 0: not attached
+  std::string target;                      // "203.0.113.10:80"
   std::optional<std::string> source_addr;  // SOURCE_ADDR= (the workstation)
   std::optional<std::string> reason;
 };
 Result<StreamStatus> ParseStreamStatus(std::string_view text);
 Result<std::vector<StreamStatus>> ParseStreamStatusList(std::string_view body);
 
-struct CircEvent { CircuitStatus circuit; };
-struct StreamEvent { StreamStatus stream; };
+struct CircEvent {
+  CircuitStatus circuit;
+};
+struct StreamEvent {
+  StreamStatus stream;
+};
 struct StatusClientEvent {
   std::string severity;  // NOTICE, WARN, ERR
   std::string action;    // BOOTSTRAP, CIRCUIT_ESTABLISHED, ...
