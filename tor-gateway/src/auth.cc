@@ -37,12 +37,11 @@ Digest Hmac(std::string_view key, std::span<const uint8_t> cookie,
 
 Result<AuthMethod> ChooseAuthMethod(const ProtocolInfoReply& info, const Credentials& creds) {
   const bool cookie_usable = !info.cookie_file.empty();
-  if (info.methods.contains(AuthMethod::kSafeCookie) && cookie_usable)
-    return AuthMethod::kSafeCookie;
-  if (info.methods.contains(AuthMethod::kCookie) && cookie_usable) return AuthMethod::kCookie;
-  if (info.methods.contains(AuthMethod::kHashedPassword) && creds.password)
-    return AuthMethod::kHashedPassword;
-  if (info.methods.contains(AuthMethod::kNull)) return AuthMethod::kNull;
+  auto both = [&](AuthMethod m) { return info.methods.contains(m) && creds.allowed.contains(m); };
+  if (both(AuthMethod::kSafeCookie) && cookie_usable) return AuthMethod::kSafeCookie;
+  if (both(AuthMethod::kCookie) && cookie_usable) return AuthMethod::kCookie;
+  if (both(AuthMethod::kHashedPassword) && creds.password) return AuthMethod::kHashedPassword;
+  if (both(AuthMethod::kNull)) return AuthMethod::kNull;
   return Fail(Errc::kPermissionDenied,
               "control auth: tor offers no method this client can use (no cookie file, no "
               "password configured)");

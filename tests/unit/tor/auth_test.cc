@@ -60,6 +60,10 @@ TEST(ChooseAuthMethod, PrefersSafeCookieThenCookieThenPasswordThenNull) {
   info.methods.erase(AuthMethod::kCookie);
   EXPECT_EQ(*ChooseAuthMethod(info, with_password), AuthMethod::kHashedPassword);
   EXPECT_EQ(*ChooseAuthMethod(info, Credentials{}), AuthMethod::kNull);
+  Credentials cookies_only;
+  cookies_only.allowed = {AuthMethod::kCookie};
+  info.methods = {AuthMethod::kNull, AuthMethod::kCookie, AuthMethod::kSafeCookie};
+  EXPECT_EQ(*ChooseAuthMethod(info, cookies_only), AuthMethod::kCookie);
   info.methods = {AuthMethod::kHashedPassword};
   auto none = ChooseAuthMethod(info, Credentials{});
   ASSERT_FALSE(none.has_value());

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,13 +26,18 @@ inline constexpr size_t kCookieLen = 32;
 inline constexpr size_t kNonceLen = 32;
 using Digest = std::array<uint8_t, 32>;
 
-// What the client can offer: a password when one is configured.
+// What the client can offer: a password when one is configured, and the
+// methods it is willing to use (all by default; qnet's own tor offers
+// cookies only).
 struct Credentials {
   std::optional<std::string> password;
+  std::set<AuthMethod> allowed = {AuthMethod::kNull, AuthMethod::kHashedPassword,
+                                  AuthMethod::kCookie, AuthMethod::kSafeCookie};
 };
 
-// The strongest method both sides have: SAFECOOKIE, COOKIE,
-// HASHEDPASSWORD (only with a password), NULL. kPermissionDenied when none.
+// The strongest method both sides have and the client allows: SAFECOOKIE,
+// COOKIE, HASHEDPASSWORD (only with a password), NULL. kPermissionDenied
+// when none.
 Result<AuthMethod> ChooseAuthMethod(const ProtocolInfoReply& info, const Credentials& creds);
 
 Digest SafeCookieServerHash(std::span<const uint8_t> cookie, std::span<const uint8_t> client_nonce,
