@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev
   clang-14 libclang-rt-14-dev
   nftables iproute2 iputils-ping curl tor wireguard-go iperf3 tcpdump graphviz procps psmisc
+  python3-stem
 )
 missing=()
 for p in "${packages[@]}"; do
