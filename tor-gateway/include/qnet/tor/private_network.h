@@ -2,7 +2,7 @@
 // from typed values. Pure; the caller creates the nodes' namespaces, runs
 // tor-gencert and `tor --list-fingerprint` to make keys, and starts tor.
 //
-// Settings measured to work fully offline (DESIGN.md "The lab"):
+// Settings measured to work fully offline (docs/lab.md):
 // TestingTorNetwork 1; authorities vote every 10 s (initial interval 5 s,
 // vote and distribution delays 2 s) and give every relay the Guard, Exit
 // and HSDir flags at once; every node is an exit with ExitPolicy accept *:*
