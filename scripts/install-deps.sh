@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format-14
   nftables iproute2 iputils-ping curl tor wireguard-go iperf3 tcpdump graphviz procps psmisc
+  python3-stem
 )
 missing=()
 for p in "${packages[@]}"; do
