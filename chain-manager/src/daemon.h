@@ -1,8 +1,12 @@
 // qnetd's core: the instance's chain, its qubes and lab, and the admin
-// operations the CLI calls. Thread-safe: one mutex guards the chain state;
+// operations the CLI calls (lifecycle and state in daemon.cc, `qnet firewall`
+// in firewall_admin.cc, `qnet exec` in exec_admin.cc, `qnet graph` renders
+// graph.h). Thread-safe: one mutex guards the chain state;
 // exec calls hold it only to find the qube.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +24,12 @@
 
 namespace qnet::chain {
 
+// How long qnetd waits for an agent's reply to a call.
+inline constexpr std::chrono::milliseconds kCallTimeout = std::chrono::seconds(30);
+
+// The wall clock in unix seconds (rule expiry, relative expire=+N).
+int64_t UnixNow();
+
 struct DaemonOptions {
   std::string bin_dir;  // where qnet-agent and qnet-lab are
   // Test hook (QNET_TEST_HOLD_LOCKDOWN="qube:seconds"): that qube's agent
@@ -32,9 +42,9 @@ struct DaemonOptions {
 struct FirewallRequest {
   std::string qube;
   std::string op;
-  std::vector<std::string> rules;     // add: rule texts; del: a number or a rule
-  std::optional<size_t> before;       // add --before N
-  bool json = false;                  // list --json
+  std::vector<std::string> rules;  // add: rule texts; del: a number or a rule
+  std::optional<size_t> before;    // add --before N
+  bool json = false;               // list --json
 };
 
 struct QubeRow {
@@ -97,15 +107,5 @@ class Daemon {
   std::unique_ptr<LabRuntime> lab_;
   std::map<std::string, int64_t> expire_retry_at_;  // qube -> unix time (ExpireDue)
 };
-
-// nft read-back inside a qube's namespace (qnetd trusts no agent's word).
-Status VerifyQubeLockdown(int netns_fd, const std::string& qube);
-struct DropCounters {
-  uint64_t input = 0, forward = 0, output = 0;
-};
-Result<DropCounters> ReadDropCounters(int netns_fd);
-// Packets that matched each rule ("rule N" comments) of a client's chains
-// (both families) in the netvm that enforces it, by rule number.
-Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, uint32_t client_id);
 
 }  // namespace qnet::chain
