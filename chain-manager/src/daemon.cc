@@ -11,7 +11,6 @@
 #include "cleanup.h"
 #include "graph.h"
 #include "links.h"
-#include "qnet/agent/config.h"
 #include "qnet/base/log.h"
 #include "qnet/chain/lab.h"
 #include "qnet/config/chain_file.h"
@@ -24,13 +23,11 @@ namespace qnet::chain {
 
 using std::chrono::seconds;
 
-int64_t UnixNow() {
-  return std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry)
-    : inst_(std::move(inst)), opts_(std::move(opts)), registry_(std::move(registry)) {}
+Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock)
+    : inst_(std::move(inst)),
+      opts_(std::move(opts)),
+      registry_(std::move(registry)),
+      clock_(clock) {}
 
 Daemon::~Daemon() = default;
 
@@ -68,7 +65,7 @@ Status Daemon::Restore() {
   if (chain_text.empty()) return OkStatus();
   QNET_ASSIGN_OR_RETURN(config::ChainSpec spec,
                         config::ParseChainText(chain_text, j.value("chain_path", ""), registry_));
-  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, UnixNow()));
+  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
   for (const auto& q : j.value("qubes", nlohmann::json::array())) {
     std::string name = q.value("name", "");
     auto adopted = QubeProcess::Adopt(inst_, name, q.value("pid", 0), q.value("start_time", 0ULL));
@@ -107,7 +104,7 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
 }
 
 Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) {
-  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, UnixNow()));
+  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
   QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
   if (plan.lab) {
     QNET_ASSIGN_OR_RETURN(lab_, LabRuntime::Start(inst_, opts_.bin_dir + "/qnet-lab", plan.ipv6));
@@ -152,7 +149,7 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
   }
   for (const QubePlan& q : plan.qubes) {
     QNET_ASSIGN_OR_RETURN(
-        auto r, qubes_[q.spec.name]->Call("qnet.Configure", agent::ToJson(q.agent), kCallTimeout));
+        auto r, qubes_[q.spec.name]->Call("qnet.Configure", qube::ToJson(q.agent), kCallTimeout));
     if (r.exit_code != 0)
       return Fail(Errc::kFailedPrecondition,
                   fmt::format("qube {}: configure: {}", q.spec.name, FailureText(r)));

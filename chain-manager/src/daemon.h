@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "lab_runtime.h"
+#include "qnet/base/clock.h"
 #include "qnet/chain/instance.h"
 #include "qnet/chain/plan.h"
 #include "qnet/config/chain_spec.h"
@@ -26,9 +27,6 @@ namespace qnet::chain {
 
 // How long qnetd waits for an agent's reply to a call.
 inline constexpr std::chrono::milliseconds kCallTimeout = std::chrono::seconds(30);
-
-// The wall clock in unix seconds (rule expiry, relative expire=+N).
-int64_t UnixNow();
 
 struct DaemonOptions {
   std::string bin_dir;  // where qnet-agent and qnet-lab are
@@ -57,7 +55,8 @@ struct QubeRow {
 
 class Daemon {
  public:
-  Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry);
+  // `clock` (rule expiry) is borrowed and must outlive the daemon.
+  Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock);
   ~Daemon();
 
   // Adopts the qubes of a previous qnetd from the state file.
@@ -88,17 +87,23 @@ class Daemon {
   Status UpLocked(const config::ChainSpec& spec, const std::string& text);
   Status SaveStateLocked();
   Status StoreFirewallLocked(const std::string& qube, const firewall::RuleList& list);
-  // The qube's entry at its netvm (*netvm: that netvm's name).
-  Result<agent::Client*> FirewallClientLocked(const std::string& qube, std::string* netvm);
+  // A qube whose rules its netvm enforces: the netvm's plan and the
+  // qube's entry there (both point into plan_).
+  struct FirewallTarget {
+    QubePlan* netvm;
+    const qube::Client* client;
+    firewall::RuleList rules() const;  // its list as qnetd holds it
+  };
+  Result<FirewallTarget> FirewallTargetLocked(const std::string& qube);
   // Sends the list to the netvm's agent; stores it when the agent kept it.
-  Status PushFirewallLocked(agent::Client& client, const std::string& netvm,
-                            const firewall::RuleList& next);
+  Status PushFirewallLocked(const FirewallTarget& target, const firewall::RuleList& next);
   std::shared_ptr<QubeProcess> FindQube(const std::string& name);
   Status RemoveQubeLocked(const std::string& name);
 
   Instance inst_;
   DaemonOptions opts_;
   config::KeyRegistry registry_;
+  const Clock& clock_;
   std::mutex mu_;
   std::optional<config::ChainSpec> spec_;
   std::string spec_text_;

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon.h"
-#include "qnet/agent/config.h"
 #include "qnet/base/log.h"
 #include "qnet/config/chain_file.h"
+#include "qnet/firewall/agent_section.h"
 #include "qnet/firewall/config_key.h"
 #include "qnet/firewall/rule_parser.h"
 #include "verify.h"
@@ -123,40 +123,47 @@ std::string ListTable(const firewall::RuleList& list, int64_t now,
 
 }  // namespace
 
-Result<agent::Client*> Daemon::FirewallClientLocked(const std::string& qube, std::string* netvm) {
+Result<Daemon::FirewallTarget> Daemon::FirewallTargetLocked(const std::string& qube) {
   if (!plan_ || !spec_) return Fail(Errc::kNotFound, "no chain is up");
   const QubePlan* q = plan_->Find(qube);
   if (!q) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not in the chain", qube));
   if (!q->spec.netvm)
     return Fail(Errc::kFailedPrecondition,
                 fmt::format("qube '{}' has no netvm: nothing enforces its rules", qube));
-  *netvm = *q->spec.netvm;
   for (QubePlan& nq : plan_->qubes)
-    if (nq.spec.name == *netvm)
-      for (agent::Client& c : nq.agent.clients)
-        if (c.name == qube) return &c;
+    if (nq.spec.name == *q->spec.netvm)
+      if (const qube::Client* c = nq.agent.FindClient(qube)) return FirewallTarget{&nq, c};
   return Fail(Errc::kInternal, fmt::format("qube '{}': not planned at its netvm", qube));
 }
 
-Status Daemon::PushFirewallLocked(agent::Client& client, const std::string& netvm,
-                                  const firewall::RuleList& next) {
+firewall::RuleList Daemon::FirewallTarget::rules() const {
+  auto it = netvm->firewall.find(client->name);
+  return it != netvm->firewall.end() ? it->second : firewall::RuleList();
+}
+
+Status Daemon::PushFirewallLocked(const FirewallTarget& t, const firewall::RuleList& next) {
+  const std::string& netvm = t.netvm->spec.name;
+  const std::string& client = t.client->name;
   auto it = qubes_.find(netvm);
   if (it == qubes_.end())
     return Fail(Errc::kUnavailable,
-                fmt::format("netvm '{}' of '{}' is not running", netvm, client.name));
+                fmt::format("netvm '{}' of '{}' is not running", netvm, client));
   QNET_ASSIGN_OR_RETURN(
       auto r,
-      it->second->Call("qnet.Firewall", agent::ToJson(agent::FirewallUpdate{client.name, next}),
-                       seconds(30)));
-  // Exit code 2: the kernel refused the list; the agent keeps it with the
+      it->second->Call("qnet.Firewall", firewall::ToJson(firewall::FirewallUpdate{client, next}),
+                       kCallTimeout));
+  // kDropAll: the kernel refused the list; the agent keeps it with the
   // qube in drop-all (so does qnetd: `apply` retries it).
-  if (r.exit_code == 0 || r.exit_code == 2) {
-    client.rules = next;
-    QNET_TRY(StoreFirewallLocked(client.name, next));
+  using qube::AgentReply;
+  const auto reply = static_cast<AgentReply>(r.exit_code);
+  if (reply == AgentReply::kApplied || reply == AgentReply::kDropAll) {
+    t.netvm->firewall[client] = next;
+    t.netvm->SyncSections();
+    QNET_TRY(StoreFirewallLocked(client, next));
   }
-  if (r.exit_code != 0)
+  if (reply != AgentReply::kApplied)
     return Fail(Errc::kFailedPrecondition,
-                fmt::format("firewall {} (at {}): {}", client.name, netvm, FailureText(r)));
+                fmt::format("firewall {} (at {}): {}", client, netvm, FailureText(r)));
   return OkStatus();
 }
 
@@ -167,20 +174,20 @@ Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
   if (!row)
     return Fail(Errc::kInvalidArgument, fmt::format("firewall: unknown operation '{}'", req.op));
   std::lock_guard lock(mu_);
-  std::string netvm;
-  QNET_ASSIGN_OR_RETURN(agent::Client * client, FirewallClientLocked(req.qube, &netvm));
-  const int64_t now = UnixNow();
+  QNET_ASSIGN_OR_RETURN(const FirewallTarget target, FirewallTargetLocked(req.qube));
+  const std::string& netvm = target.netvm->spec.name;
+  const int64_t now = clock_.UnixNow();
   // Expired rules leave the list (the kernel stopped matching them already).
-  firewall::RuleList next = client->rules;
+  firewall::RuleList next = target.rules();
   bool expired = next.RemoveExpired(now) > 0;
   if (row->edit) QNET_TRY(row->edit(next, req, now));
-  if (row->apply || expired) QNET_TRY(PushFirewallLocked(*client, netvm, next));
+  if (row->apply || expired) QNET_TRY(PushFirewallLocked(target, next));
   if (req.op != "list")
     return fmt::format("firewall {}: {} rules in force\n", req.qube, next.Effective().size());
   std::optional<std::map<int, uint64_t>> hits;
   nlohmann::json state = nlohmann::json::object();
   if (auto it = qubes_.find(netvm); it != qubes_.end()) {
-    auto h = ReadRuleHits(it->second->netns_fd(), client->id);
+    auto h = ReadRuleHits(it->second->netns_fd(), target.client->id);
     if (h) hits = std::move(*h);
     auto st = it->second->Call("qnet.FirewallState", req.qube, seconds(10));
     if (st && st->exit_code == 0) {
@@ -194,16 +201,17 @@ Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
 void Daemon::ExpireDue() {
   std::unique_lock lock(mu_, std::try_to_lock);  // busy (an `up`, say): next tick
   if (!lock || !plan_ || !spec_) return;
-  const int64_t now = UnixNow();
+  const int64_t now = clock_.UnixNow();
   for (QubePlan& nq : plan_->qubes) {
-    for (agent::Client& c : nq.agent.clients) {
-      firewall::RuleList next = c.rules;
+    for (const qube::Client& c : nq.agent.clients) {
+      const FirewallTarget target{&nq, &c};
+      firewall::RuleList next = target.rules();
       if (next.RemoveExpired(now) == 0) continue;
       // A netvm that failed to take the list is asked again in 30 s, not
       // every second (the kernel has stopped matching the rules anyway).
       auto retry = expire_retry_at_.find(c.name);
       if (retry != expire_retry_at_.end() && retry->second > now) continue;
-      if (Status s = PushFirewallLocked(c, nq.spec.name, next); !s) {
+      if (Status s = PushFirewallLocked(target, next); !s) {
         spdlog::warn("firewall {}: expired rules not yet removed, retry in 30 s: {}", c.name,
                      s.error().message());
         expire_retry_at_[c.name] = now + 30;

@@ -6,6 +6,7 @@
 #include "qnet/firewall/nft_names.h"
 #include "qnet/netlink/socket.h"
 #include "qnet/nft/base_table.h"
+#include "qnet/nft/lockdown_check.h"
 #include "qnet/nft/readback.h"
 
 namespace qnet::chain {
