@@ -1,5 +1,5 @@
 // The one table from a qube's role to its capabilities, in the order its
-// base chains jump to them (DESIGN.md "One nftables table per qube"). A new
+// base chains jump to them (docs/architecture.md "Capabilities"). A new
 // role is its module's capability plus one row here.
 #pragma once
 

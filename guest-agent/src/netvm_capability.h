@@ -1,8 +1,9 @@
 // The "netvm" capability: what every network-providing qube does for the
-// clients on its vifs (DESIGN.md "Addresses", contracts 7 and 8) — forwarding
-// from a vif only with the client's own address and only to the uplink
-// (through the firewall's chain), no vif to vif, clients reach the netvm
-// itself only for DNS and ICMP, the virtual DNS DNATed upstream, masquerade.
+// clients on its vifs (docs/addresses.md; contracts 7 and 8 of
+// docs/security-contract.md): forwarding from a vif only with the client's
+// own address and only to the uplink (through the firewall's chain), no vif
+// to vif, clients reach the netvm itself only for DNS and ICMP, the virtual
+// DNS DNATed upstream, masquerade.
 #pragma once
 
 #include "qnet/qube/capability.h"
