@@ -103,6 +103,8 @@ TEST_F(FailClosed, ConfiguredWhenTheKernelTakesEverythingInOneTransaction) {
   EXPECT_TRUE(Any(kernel_.applied[0], "netvm-forward"));
   EXPECT_TRUE(Any(kernel_.applied[0], "fw-3"));
   EXPECT_TRUE(Any(kernel_.applied[0], "fw-4"));
+  // work's rules themselves (each rule carries the comment "rule N").
+  EXPECT_TRUE(Any(kernel_.applied[0], "chain fw-3, comment \"rule 0\""));
   EXPECT_TRUE(WorkState()["error"].is_null());
 }
 
@@ -118,7 +120,7 @@ TEST_F(FailClosed, KernelRefusesAClientsList_ClientInDropAllWithTheErrorKept) {
   const auto& drop_all = kernel_.applied[1];
   EXPECT_TRUE(Any(drop_all, "chain fw-3, comment \"default drop\"")) << drop_all.size();
   EXPECT_FALSE(Any(drop_all, "fw-4"));
-  EXPECT_FALSE(Any(drop_all, "accept"));
+  EXPECT_FALSE(Any(drop_all, "comment \"rule"));  // none of work's rules
   EXPECT_EQ(WorkState()["error"], kRefusal);
   // Positive control: the kernel takes the next try, and the error goes.
   const qrexec::ServiceReply again = SetWork({"accept dst4=203.0.113.20", "drop"});
@@ -160,7 +162,7 @@ TEST_F(FailClosed, FullInstallRefused_ClientsInDropAllThenEachOnItsOwn) {
   EXPECT_TRUE(Any(closed, "netvm-forward"));
   EXPECT_TRUE(Any(closed, "chain fw-3, comment \"default drop\""));
   EXPECT_TRUE(Any(closed, "chain fw-4, comment \"default drop\""));
-  EXPECT_FALSE(Any(closed, "203.0.113.10"));
+  EXPECT_FALSE(Any(closed, "comment \"rule"));  // no client's rules
   // work's list was refused again: it stays in drop-all; p got its list.
   EXPECT_EQ(WorkState()["error"], kRefusal);
   EXPECT_TRUE(nlohmann::json::parse(Call("qnet.FirewallState", "p").out)["error"].is_null());
