@@ -61,8 +61,6 @@ struct QubeSpec {
   SourcePos id_pos;
   SourcePos template_pos;
 
-  // The qube model value (never disposable: a chain file has no disposables).
-  qube::Qube ToQube() const;
   // The role key `key`, or nullptr.
   const Value* FindExtra(std::string_view key) const;
 

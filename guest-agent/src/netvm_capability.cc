@@ -1,9 +1,8 @@
-// The rules of the "netvm" and "app" capabilities (DESIGN.md "Addresses",
-// contracts 7 and 8). Pure: unit-tested without root.
+#include "netvm_capability.h"
+
 #include "qnet/firewall/nft_names.h"
 #include "qnet/nft/match.h"
 #include "qnet/qube/address.h"
-#include "rules.h"
 
 namespace qnet::agent {
 namespace {
@@ -23,20 +22,20 @@ Exprs SpoofedSource(bool v6) {
                 Count(), Drop());
 }
 
-void AddClientSets(const AgentConfig& c, CapabilityRules& out) {
+void AddClientSets(const qube::AgentConfig& c, qube::CapabilityRules& out) {
   Set s4{.name = kClients4, .key = {DataType::kIfname, DataType::kIpv4Addr}};
   std::vector<SetElement> e4;
   Set s6{.name = kClients6, .key = {DataType::kIfname, DataType::kIpv6Addr}};
   std::vector<SetElement> e6;
-  for (const Client& cl : c.clients) {
+  for (const qube::Client& cl : c.clients) {
     e4.push_back({.key = ConcatKey({IfnameKey(cl.vif), AddrKey(cl.addr4)})});
     if (cl.addr6) e6.push_back({.key = ConcatKey({IfnameKey(cl.vif), AddrKey(*cl.addr6)})});
   }
-  out.sets.emplace_back(s4, std::move(e4));
-  out.sets.emplace_back(s6, std::move(e6));
+  out.sets.push_back({s4, std::move(e4)});
+  out.sets.push_back({s6, std::move(e6)});
 }
 
-void NetvmRules(const AgentConfig& c, CapabilityRules& out) {
+void FillNetvmRules(const qube::AgentConfig& c, qube::CapabilityRules& out) {
   out.chains = {"netvm-input", "netvm-forward", "netvm-output", "netvm-prerouting",
                 "netvm-postrouting"};
   AddClientSets(c, out);
@@ -52,13 +51,14 @@ void NetvmRules(const AgentConfig& c, CapabilityRules& out) {
   } else {
     r.push_back(R("netvm-forward", Concat(NfProto(NfProtoValue::kV6), Count(), Drop())));
   }
-  r.push_back(R("netvm-forward", Concat(IifNamePrefix("vif"), OifNamePrefix("vif"), Count(), Drop())));
+  r.push_back(
+      R("netvm-forward", Concat(IifNamePrefix("vif"), OifNamePrefix("vif"), Count(), Drop())));
   // Only replies toward a client pass on conntrack state alone. Everything a
   // client sends, established flows included, meets its firewall rules, so a
   // rule change cuts an established connection it now denies (the reject
-  // sends the client a TCP reset) and leaves allowed ones running (issue 3).
-  r.push_back(R("netvm-forward", Concat(OifNamePrefix("vif"),
-                                        CtStateIn(kCtEstablished | kCtRelated), Accept())));
+  // sends the client a TCP reset) and leaves allowed ones running.
+  r.push_back(R("netvm-forward",
+                Concat(OifNamePrefix("vif"), CtStateIn(kCtEstablished | kCtRelated), Accept())));
   r.push_back(R("netvm-forward", Concat(CtStateInvalid(), Drop())));
   r.push_back(R("netvm-forward",
                 Concat(IifNamePrefix("vif"), OifName(uplink), Goto(firewall::kForwardChain))));
@@ -95,28 +95,11 @@ void NetvmRules(const AgentConfig& c, CapabilityRules& out) {
   r.push_back(R("netvm-postrouting", Concat(OifName(uplink), Masquerade())));
 }
 
-void AppRules(CapabilityRules& out) {
-  out.chains = {"app-input", "app-output"};
-  out.rules.push_back(R("app-input", Concat(CtStateIn(kCtEstablished | kCtRelated), Accept())));
-  out.rules.push_back(R("app-input", Concat(L4Proto(L4::kIcmp), Accept())));
-  out.rules.push_back(R("app-output", Accept()));
-}
-
 }  // namespace
 
-std::vector<std::string> CapabilitiesForRole(const std::string& role) {
-  // Tor gets no forwarding until its own capability exists: closed, not open.
-  // Every network-providing qube enforces its clients' firewall rules.
-  if (role == "net" || role == "firewall" || role == "vpn") return {"netvm", "firewall"};
-  return {"app"};
-}
-
-CapabilityRules RoleRules(const AgentConfig& c) {
-  CapabilityRules out;
-  if (CapabilitiesForRole(c.role).front() == "netvm")
-    NetvmRules(c, out);
-  else
-    AppRules(out);
+qube::CapabilityRules NetvmRules(const qube::AgentConfig& c) {
+  qube::CapabilityRules out;
+  FillNetvmRules(c, out);
   return out;
 }
 

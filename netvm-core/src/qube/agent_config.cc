@@ -1,11 +1,8 @@
+#include "qnet/qube/agent_config.h"
+
 #include <nlohmann/json.hpp>
 
-#include <ctime>
-
-#include "qnet/agent/config.h"
-#include "qnet/firewall/rule_parser.h"
-
-namespace qnet::agent {
+namespace qnet::qube {
 namespace {
 
 using nlohmann::json;
@@ -65,7 +62,8 @@ class Reader {
     for (size_t i = 0; i < j_[key].size(); ++i) {
       const json& e = j_[key][i];
       if (!e.is_string())
-        return Fail(Errc::kInvalidArgument, fmt::format("{}.{}[{}]: expected a string", path_, key, i));
+        return Fail(Errc::kInvalidArgument,
+                    fmt::format("{}.{}[{}]: expected a string", path_, key, i));
       auto a = IpAddr::Parse(e.get<std::string>());
       if (!a) return Fail(a.error().Wrap(fmt::format("{}.{}[{}]", path_, key, i)));
       out.push_back(*a);
@@ -92,33 +90,6 @@ Result<Uplink> ReadUplink(const json& j) {
   return u;
 }
 
-// Rules are canonical texts; each is parsed and validated again here, and
-// the error names the client and the rule (contract 9).
-Result<firewall::RuleList> ReadRules(const json& j, const std::string& path,
-                                     const std::string& client) {
-  if (!j.contains("rules") || j["rules"].is_null()) return firewall::RuleList();
-  const json& a = j["rules"];
-  if (!a.is_array())
-    return Fail(Errc::kInvalidArgument, fmt::format("{}.rules (client {}): expected an array",
-                                                    path, client));
-  std::vector<std::string> lines;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (!a[i].is_string())
-      return Fail(Errc::kInvalidArgument,
-                  fmt::format("{}.rules[{}] (client {}): expected a string", path, i, client));
-    lines.push_back(a[i].get<std::string>());
-  }
-  auto list = firewall::RuleList::Parse(lines, static_cast<int64_t>(std::time(nullptr)));
-  if (!list) return Fail(list.error().Wrap(fmt::format("client {}: firewall", client)));
-  return list;
-}
-
-json RulesJson(const firewall::RuleList& rules) {
-  json out = json::array();
-  for (const std::string& r : rules.Format()) out.push_back(r);
-  return out;
-}
-
 Result<Client> ReadClient(const json& j, size_t i) {
   std::string path = fmt::format("config.clients[{}]", i);
   if (!j.is_object()) return Fail(Errc::kInvalidArgument, path + ": expected an object");
@@ -131,33 +102,45 @@ Result<Client> ReadClient(const json& j, size_t i) {
   if (!j.contains("id") || !j["id"].is_number_unsigned())
     return Fail(Errc::kInvalidArgument, path + ".id: expected an unsigned integer");
   c.id = j["id"].get<uint32_t>();
-  QNET_ASSIGN_OR_RETURN(c.rules, ReadRules(j, path, c.name));
   return c;
 }
 
 }  // namespace
 
+const Client* AgentConfig::FindClient(std::string_view name) const {
+  for (const Client& c : clients)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
 std::string ToJson(const AgentConfig& c) {
   json j;
   j["qube"] = c.qube;
-  j["role"] = c.role;
+  j["role"] = RoleName(c.role);
   j["ipv6"] = c.ipv6;
   j["addr4"] = c.addr4.ToString();
   j["addr6"] = Opt(c.addr6);
   if (c.uplink) {
     const Uplink& u = *c.uplink;
-    j["uplink"] = {{"ifname", u.ifname},        {"addr4", u.addr4.ToString()},
-                   {"gateway4", u.gateway4.ToString()}, {"addr6", Opt(u.addr6)},
+    j["uplink"] = {{"ifname", u.ifname},
+                   {"addr4", u.addr4.ToString()},
+                   {"gateway4", u.gateway4.ToString()},
+                   {"addr6", Opt(u.addr6)},
                    {"gateway6", Opt(u.gateway6)},
                    {"gateway_mac", u.gateway_mac ? json(*u.gateway_mac) : json(nullptr)}};
   }
   j["clients"] = json::array();
   for (const Client& cl : c.clients)
-    j["clients"].push_back({{"name", cl.name}, {"id", cl.id}, {"vif", cl.vif},
-                            {"addr4", cl.addr4.ToString()}, {"addr6", Opt(cl.addr6)},
-                            {"rules", RulesJson(cl.rules)}});
+    j["clients"].push_back({{"name", cl.name},
+                            {"id", cl.id},
+                            {"vif", cl.vif},
+                            {"addr4", cl.addr4.ToString()},
+                            {"addr6", Opt(cl.addr6)}});
   j["dns_upstream"] = AddrList(c.dns_upstream);
   j["nameservers"] = AddrList(c.nameservers);
+  j["sections"] = json::object();
+  for (const auto& [name, text] : c.sections)
+    j["sections"][name] = json::parse(text, nullptr, /*allow_exceptions=*/false);
   return j.dump();
 }
 
@@ -168,7 +151,10 @@ Result<AgentConfig> AgentConfigFromJson(std::string_view text) {
   Reader r(j, "config");
   AgentConfig c;
   QNET_ASSIGN_OR_RETURN(c.qube, r.Str("qube"));
-  QNET_ASSIGN_OR_RETURN(c.role, r.Str("role"));
+  QNET_ASSIGN_OR_RETURN(std::string role, r.Str("role"));
+  auto parsed_role = ParseRole(role);
+  if (!parsed_role) return Fail(parsed_role.error().Wrap("config.role"));
+  c.role = *parsed_role;
   if (!j.contains("ipv6") || !j["ipv6"].is_boolean())
     return Fail(Errc::kInvalidArgument, "config.ipv6: expected a boolean");
   c.ipv6 = j["ipv6"].get<bool>();
@@ -187,21 +173,12 @@ Result<AgentConfig> AgentConfigFromJson(std::string_view text) {
   }
   QNET_ASSIGN_OR_RETURN(c.dns_upstream, r.AddrArray("dns_upstream"));
   QNET_ASSIGN_OR_RETURN(c.nameservers, r.AddrArray("nameservers"));
+  if (j.contains("sections") && !j["sections"].is_null()) {
+    if (!j["sections"].is_object())
+      return Fail(Errc::kInvalidArgument, "config.sections: expected an object");
+    for (const auto& [name, value] : j["sections"].items()) c.sections[name] = value.dump();
+  }
   return c;
 }
 
-std::string ToJson(const FirewallUpdate& u) {
-  return json{{"client", u.client}, {"rules", RulesJson(u.rules)}}.dump();
-}
-
-Result<FirewallUpdate> FirewallUpdateFromJson(std::string_view text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return Fail(Errc::kInvalidArgument, "firewall: not a JSON object");
-  FirewallUpdate u;
-  QNET_ASSIGN_OR_RETURN(u.client, Reader(j, "firewall").Str("client"));
-  QNET_ASSIGN_OR_RETURN(u.rules, ReadRules(j, "firewall", u.client));
-  return u;
-}
-
-}  // namespace qnet::agent
+}  // namespace qnet::qube
