@@ -24,11 +24,6 @@ namespace qnet::chain {
 
 using std::chrono::seconds;
 
-int64_t UnixNow() {
-  return std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry)
     : inst_(std::move(inst)), opts_(std::move(opts)), registry_(std::move(registry)) {}
 
@@ -226,7 +221,7 @@ Result<std::vector<QubeRow>> Daemon::List() {
     r.id = q.spec.id;
     r.role = std::string(qube::RoleName(q.spec.role));
     r.label = std::string(qube::LabelName(q.spec.label));
-    r.netvm = q.spec.netvm.value_or("-");
+    r.netvm = q.spec.netvm;
     r.ip = q.addr4.ToString();
     auto it = qubes_.find(q.spec.name);
     if (it == qubes_.end()) {

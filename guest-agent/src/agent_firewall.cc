@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "firewall_apply.h"
 #include "qnet/base/log.h"
+#include "qnet/base/time.h"
 #include "qnet/nft/base_table.h"
 #include "qnet/nft/readback.h"
 #include "qnet/nft/transaction.h"
@@ -20,8 +21,6 @@ namespace {
 // A name that did not resolve is tried again soon; it stays closed meanwhile.
 constexpr std::chrono::seconds kRetryFailed{5};
 
-int64_t Now() { return std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 bool UsesAny(const Client& c, const std::vector<std::string>& names) {
   for (const firewall::Rule& r : c.rules.rules()) {
@@ -70,7 +69,7 @@ Result<nft::Batch> Agent::FirewallBatch(const AgentConfig& c,
   for (const Client& cl : c.clients) QNET_TRY(CheckRulesForRole(c.role, cl));
   if (!Enforces(c)) return nft::Batch();
   QNET_ASSIGN_OR_RETURN(firewall::CompiledFirewall fw,
-                        firewall::Compile(FirewallClients(c), names_, Now()));
+                        firewall::Compile(FirewallClients(c), names_, UnixNow()));
   for (const firewall::ClientRules& cr : fw.clients) LogNotes(c.qube, cr);
   return FirewallInstallBatch(std::move(fw), installed_, compiled);
 }
@@ -109,7 +108,7 @@ Status Agent::InstallAll(const AgentConfig& c) {
 
 Agent::ApplyResult Agent::ApplyClient(const AgentConfig& c, const Client& client) {
   const firewall::Client fc = FirewallClient(client, c.ipv6);
-  auto compiled = firewall::CompileClient(fc, names_, Now());
+  auto compiled = firewall::CompileClient(fc, names_, UnixNow());
   if (!compiled) return {Applied::kRefused, Status(compiled.error())};
   firewall::ClientRules after = std::move(*compiled);
   LogNotes(c.qube, after);
@@ -225,7 +224,7 @@ void Agent::RefreshDueNames() {
   std::vector<firewall::ClientRules> sets_only;
   std::vector<const Client*> sets_only_clients;  // parallel to sets_only
   std::vector<const Client*> reapply;
-  const int64_t at = Now();
+  const int64_t at = UnixNow();
   for (const Client& c : config_->clients) {
     if (!UsesAny(c, due)) continue;
     const firewall::Client fc = FirewallClient(c, config_->ipv6);

@@ -113,7 +113,9 @@ Result<firewall::RuleList> ReadRules(const json& j, const std::string& path,
   return list;
 }
 
+// null: the default list (accept); [] an explicit empty list (drop all).
 json RulesJson(const firewall::RuleList& rules) {
+  if (rules.is_default()) return nullptr;
   json out = json::array();
   for (const std::string& r : rules.Format()) out.push_back(r);
   return out;
