@@ -48,7 +48,19 @@ TEST(FirewallConfig, RulesRoundTripAsCanonicalText) {
   auto back = AgentConfigFromJson(ToJson(Netvm()));
   ASSERT_TRUE(back) << back.error().message();
   EXPECT_EQ(back->clients[0].rules, Netvm().clients[0].rules);
-  EXPECT_TRUE(back->clients[1].rules.empty());  // the default: accept
+  EXPECT_TRUE(back->clients[1].rules.is_default());  // the default: accept
+}
+
+// The default list and an explicit empty one (everything dropped) stay
+// apart on the wire: null and [].
+TEST(FirewallConfig, AnEmptyListStaysEmptyAndTheDefaultStaysDefault) {
+  AgentConfig c = Netvm();
+  c.clients[0].rules = firewall::RuleList(std::vector<firewall::Rule>{});
+  auto back = AgentConfigFromJson(ToJson(c));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_FALSE(back->clients[0].rules.is_default());
+  EXPECT_TRUE(back->clients[0].rules.Effective().empty());
+  EXPECT_TRUE(back->clients[1].rules.is_default());
 }
 
 TEST(FirewallConfig, BadRuleIsRefusedNamingClientAndRule) {
