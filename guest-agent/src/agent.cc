@@ -33,10 +33,12 @@ qrexec::ServiceReply ErrorReply(const Error& e) { return Reply(1, {}, e.message(
 Status Agent::Start() {
   QNET_ASSIGN_OR_RETURN(netlink::Socket nf, netlink::Socket::Open(NETLINK_NETFILTER));
   nf_.emplace(std::move(nf));
+#ifdef QNET_TEST_HOOKS
   if (opts_.hold_lockdown_seconds > 0) {
     spdlog::warn("test hook: holding lockdown for {} s", opts_.hold_lockdown_seconds);
     std::this_thread::sleep_for(std::chrono::seconds(opts_.hold_lockdown_seconds));
   }
+#endif
   // Contract 1: the drop table exists before anything else happens.
   QNET_TRY(Lockdown(*nf_, &lockdown_created_));
   if (!opts_.ipv6) QNET_TRY(DisableIpv6Everywhere());
@@ -104,6 +106,7 @@ qrexec::ServiceReply Agent::Exec(qrexec::ServiceRequest& req) {
   return Reply(0, "started\n");
 }
 
+#ifdef QNET_TEST_HOOKS
 qrexec::ServiceReply Agent::TestReload(qrexec::ServiceRequest& req) {
   if (!config_) return Reply(1, {}, "not configured\n");
   bool unsafe = req.arg == "unsafe";
@@ -124,6 +127,7 @@ qrexec::ServiceReply Agent::TestReload(qrexec::ServiceRequest& req) {
   }
   return Reply(0, fmt::format("reloaded {}\n", count));
 }
+#endif
 
 qrexec::ServiceTable Agent::BuildServices() {
   using Req = qrexec::ServiceRequest;
@@ -131,7 +135,9 @@ qrexec::ServiceTable Agent::BuildServices() {
       {"qnet.Configure", [this](Req& r) { return Configure(r); }},
       {"qnet.Status", [this](Req& r) { return StatusCall(r); }},
       {"qnet.Exec", [this](Req& r) { return Exec(r); }},
+#ifdef QNET_TEST_HOOKS
       {"qnet.TestReload", [this](Req& r) { return TestReload(r); }},
+#endif
       {"qnet.Firewall", [this](Req& r) { return FirewallCall(r); }},
       {"qnet.FirewallState", [this](Req& r) { return FirewallStateCall(r); }},
   });

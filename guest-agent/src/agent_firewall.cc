@@ -56,7 +56,10 @@ void Agent::ResolveOne(const std::string& name, std::chrono::steady_clock::time_
   if (r.ok) {
     std::chrono::seconds ttl = firewall::kMaxRefresh;
     for (const auto& a : r.addresses) ttl = std::min(ttl, a.ttl);
-    refresh_at_[name] = now + firewall::RefreshInterval(ttl);
+    const auto floor = opts_.refresh_floor_seconds > 0
+                           ? std::chrono::seconds(opts_.refresh_floor_seconds)
+                           : firewall::kMinRefresh;
+    refresh_at_[name] = now + firewall::RefreshInterval(ttl, floor);
   } else {
     spdlog::warn("qube {}: firewall: {} does not resolve: {}", opts_.qube, name, r.error);
     refresh_at_[name] = now + kRetryFailed;

@@ -44,6 +44,7 @@ Status InstallRoleRules(netlink::Socket& nf, const AgentConfig& config, const nf
   return nft::Commit(nf, batch);
 }
 
+#ifdef QNET_TEST_HOOKS
 Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsafe,
                        const nft::Batch& extra) {
   const Contents c = ToContents(RoleRules(config));
@@ -66,5 +67,6 @@ Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsa
   QNET_TRY(add.status());
   return nft::Commit(nf, add);
 }
+#endif
 
 }  // namespace qnet::agent

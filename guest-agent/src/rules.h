@@ -38,11 +38,13 @@ CapabilityRules RoleRules(const AgentConfig& config);
 Status InstallRoleRules(netlink::Socket& nf, const AgentConfig& config,
                         const nft::Batch& extra = nft::Batch());
 
-// Test hook for the reload-under-fire test. safe: flush and refill the role's
+#ifdef QNET_TEST_HOOKS
+// Test hook (test builds only) for the reload-under-fire test. safe: flush and refill the role's
 // chains (the only way qnet reloads). unsafe: delete the whole table, then
 // re-add it (two transactions), the way that leaks; only the positive control.
 // `extra` (the firewall's contents) is re-added after the unsafe delete.
 Status ReloadRoleRules(netlink::Socket& nf, const AgentConfig& config, bool unsafe,
                        const nft::Batch& extra = nft::Batch());
+#endif
 
 }  // namespace qnet::agent

@@ -90,7 +90,7 @@ TEST_F(BasicChain, Graph_IsDotWithLabelColours) {
   EXPECT_NE(r.out.find("#3465a4"), std::string::npos) << r.out;  // blue
 }
 
-TEST_F(BasicChain, Save_WritesAChainFileThatParsesBack) {
+TEST_F(BasicChain, Save_WritesTheChainWithItsQubesAndFirewallList) {
   std::string path = fmt::format("/tmp/qnet-save-{}.toml", ::getpid());
   auto r = inst_->Qnet({"save", path});
   ASSERT_EQ(r.code, 0) << r.err;
