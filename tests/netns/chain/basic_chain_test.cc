@@ -1,15 +1,14 @@
 // End-to-end: configs/basic.toml in the lab (issue "Foundation", done-when).
 // One chain per suite; every test reads what a user would see.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <thread>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "harness.h"
 

@@ -2,14 +2,14 @@
 // contract 7), enforced by sys-firewall for `work`, with real traffic to the
 // lab's IPv6 hosts (web 2001:db8:2::10: HTTP 80, TCP/UDP echo 7; dns
 // 2001:db8:2::53). Each test starts from `qnet firewall work reset`.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "harness.h"
 

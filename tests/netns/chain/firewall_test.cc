@@ -3,17 +3,16 @@
 // 203.0.113.10: HTTP 80, TCP/UDP echo 7; dns 203.0.113.53). Each test starts
 // from `qnet firewall work reset`; a test that edits another qube's list
 // resets it on every exit.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "harness.h"
 
@@ -195,10 +194,11 @@ TEST_F(Firewall, Drop_CurlGetsAResetFastNotATimeout) {
   // maps it to EHOSTUNREACH), not a timeout.
   EXPECT_EQ(Udp("203.0.113.10", 7).out, "EHOSTUNREACH\n");
   // And nothing reached the lab.
-  EXPECT_EQ(Arrived("web", "tcp dst port 80 or udp dst port 7", [] {
-              Curl();
-              Udp("203.0.113.10", 7);
-            }),
+  EXPECT_EQ(Arrived("web", "tcp dst port 80 or udp dst port 7",
+                    [] {
+                      Curl();
+                      Udp("203.0.113.10", 7);
+                    }),
             0);
 }
 
@@ -207,10 +207,11 @@ TEST_F(Firewall, HostRule_OnlyThatHostIsReachable) {
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_EQ(Curl().out, "198.51.100.2\n");
   // The lab DNS server's address is another host: dropped, nothing arrives.
-  EXPECT_EQ(Arrived("dns", "udp dst port 53 or icmp", [] {
-              EXPECT_EQ(Udp("203.0.113.53", 53).out, "EHOSTUNREACH\n");
-              EXPECT_NE(Ping("203.0.113.53").code, 0);
-            }),
+  EXPECT_EQ(Arrived("dns", "udp dst port 53 or icmp",
+                    [] {
+                      EXPECT_EQ(Udp("203.0.113.53", 53).out, "EHOSTUNREACH\n");
+                      EXPECT_NE(Ping("203.0.113.53").code, 0);
+                    }),
             0);
 }
 

@@ -1,15 +1,14 @@
 // Lifecycle: lockdown first (contract 1), a dead agent keeps dropping
 // (contract 3), qnetd restarts and adopts, `down --all` leaves nothing.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <thread>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "harness.h"
 
@@ -79,7 +78,8 @@ TEST_F(Lifecycle, HeldLockdown_LinksStayDownAndNothingLeavesTheQube) {
   });
   // Wait for work's namespace to exist, then look while its agent is held.
   const std::string pin = "/run/netns/" + inst_->netns("work");
-  for (int i = 0; i < 1000 && ::access(pin.c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 1000 && ::access(pin.c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(10ms);
   ASSERT_EQ(::access(pin.c_str(), F_OK), 0);
   // sys-firewall, not held, has its table: the check below can see one.
   const std::string fw_pin = "/run/netns/" + inst_->netns("sys-firewall");

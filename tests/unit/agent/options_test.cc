@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "qnet/agent/options.h"
+
+#include <gtest/gtest.h>
 
 namespace qnet::agent {
 namespace {
@@ -54,8 +54,9 @@ TEST(AgentOptions, ErrorsNameTheFlag) {
   EXPECT_EQ(Parse({"a", "agent", "--bogus", "1"}).error().message(), "unknown flag --bogus");
   EXPECT_EQ(Parse({"a", "agent", "--qube", "w", "--control-fd", "x"}).error().message(),
             "--control-fd: 'x' is not a number");
-  EXPECT_EQ(Parse({"a", "agent", "--qube", "w", "--control-fd", "3", "--ipv6", "on"}).error().message(),
-            "--ipv6: 'on' is not off|routed");
+  EXPECT_EQ(
+      Parse({"a", "agent", "--qube", "w", "--control-fd", "3", "--ipv6", "on"}).error().message(),
+      "--ipv6: 'on' is not off|routed");
   EXPECT_EQ(Parse({"a", "agent", "--control-fd", "3"}).error().message(), "--qube is required");
 }
 
