@@ -1,4 +1,4 @@
-// End-to-end: issue 3's firewall over IPv6 (chain `ipv6 = "routed"`, DESIGN.md
+// End-to-end: the Qubes firewall over IPv6 (chain `ipv6 = "routed"`, docs/security-contract.md
 // contract 7), enforced by sys-firewall for `work`, with real traffic to the
 // lab's IPv6 hosts (web 2001:db8:2::10: HTTP 80, TCP/UDP echo 7; dns
 // 2001:db8:2::53). Each test starts from `qnet firewall work reset`.

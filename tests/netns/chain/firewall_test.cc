@@ -1,4 +1,4 @@
-// End-to-end: issue 3's firewall, enforced by sys-firewall for `work` and
+// End-to-end: the Qubes firewall, enforced by sys-firewall for `work` and
 // `personal` and by sys-net for `direct`, with real traffic to the lab (web
 // 203.0.113.10: HTTP 80, TCP/UDP echo 7; dns 203.0.113.53). Each test starts
 // from `qnet firewall work reset`; a test that edits another qube's list
@@ -596,7 +596,7 @@ TEST_F(Firewall, SysNet_EnforcesTheRulesOfAQubeAttachedToIt) {
 }
 
 // ---- A change to one client leaves every other client's kernel objects as
-// they were (issue 3: a change flushes and refills only that client's chain).
+// they were (a change flushes and refills only that client's chain).
 
 TEST_F(Firewall, OneClientsChange_LeavesTheOtherClientsKernelObjectsUntouched) {
   struct Reset {

@@ -1,4 +1,4 @@
-// Qube isolation (DESIGN.md, contract 10) and netvm basics (contract 8),
+// Qube isolation (docs/isolation.md, contract 10) and netvm basics (contract 8),
 // as a process run by `qnet exec` sees them. Every refusal is checked to
 // come from the tool that was refused (its own error on stderr), so that a
 // `qnet exec` that fails by itself cannot pass for isolation; every probe
