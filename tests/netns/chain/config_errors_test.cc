@@ -68,7 +68,7 @@ TEST(ConfigErrors, BadFilesGetTheirExactErrorAndChangeNothing) {
   EXPECT_EQ(missing.err, "qnet: open " + dir + "/none.toml: No such file or directory\n");
 }
 
-// The whole chain of DESIGN.md with one change: anon-ws, behind the tor
+// The whole chain of docs/architecture.md with one change: anon-ws, behind the tor
 // gateway, asks for a firewall list. Refused by `qnet up` before anything
 // exists: no namespace of the instance appears while `up` runs.
 TEST(ConfigErrors, TorGatewayClient_NonDefaultFirewallIsRefusedBeforeAnythingIsCreated) {
