@@ -29,6 +29,9 @@ qnet_find(tomlplusplus libtomlplusplus-dev)
 qnet_find(CLI11 libcli11-dev)
 qnet_find(nlohmann_json nlohmann-json3-dev)
 qnet_find(Boost libboost-dev)
+# libcrypto: X25519 keys (vpn-proxy), HMAC-SHA256 for the Tor control port's
+# SAFECOOKIE authentication (tor-gateway).
+qnet_find(OpenSSL libssl-dev COMPONENTS Crypto)
 find_package(Threads REQUIRED)
 if(QNET_TESTS)
   qnet_find(GTest libgtest-dev)

@@ -1,41 +1,33 @@
+// qnetd's chain lifecycle and state: up, down, adopt after a restart, ls,
+// graph, save. `qnet firewall` is in firewall_admin.cc, `qnet exec` in
+// exec_admin.cc, qnetd's own table read-back in verify.cc.
 #include "daemon.h"
 
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
 #include "cleanup.h"
+#include "graph.h"
 #include "links.h"
-#include "qnet/firewall/nft_names.h"
 #include "qnet/base/log.h"
-#include "qnet/agent/config.h"
 #include "qnet/chain/lab.h"
 #include "qnet/config/chain_file.h"
 #include "qnet/config/topology.h"
-#include "qnet/firewall/config_key.h"
-#include "qnet/firewall/rule_parser.h"
-#include "qnet/qrexec/frame.h"
 #include "qnet/qube/label.h"
 #include "qnet/qube/role.h"
+#include "verify.h"
 
 namespace qnet::chain {
-namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
-constexpr milliseconds kCallTimeout = seconds(30);
 
-int64_t UnixNow() {
-  return std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
-Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry)
-    : inst_(std::move(inst)), opts_(std::move(opts)), registry_(std::move(registry)) {}
+Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock)
+    : inst_(std::move(inst)),
+      opts_(std::move(opts)),
+      registry_(std::move(registry)),
+      clock_(clock) {}
 
 Daemon::~Daemon() = default;
 
@@ -73,11 +65,10 @@ Status Daemon::Restore() {
   if (chain_text.empty()) return OkStatus();
   QNET_ASSIGN_OR_RETURN(config::ChainSpec spec,
                         config::ParseChainText(chain_text, j.value("chain_path", ""), registry_));
-  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, UnixNow()));
+  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
   for (const auto& q : j.value("qubes", nlohmann::json::array())) {
     std::string name = q.value("name", "");
-    auto adopted = QubeProcess::Adopt(inst_, name, q.value("pid", 0),
-                                      q.value("start_time", 0ULL));
+    auto adopted = QubeProcess::Adopt(inst_, name, q.value("pid", 0), q.value("start_time", 0ULL));
     if (!adopted) {
       spdlog::warn("not adopting {}: {}", name, adopted.error().message());
       continue;
@@ -113,14 +104,15 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
 }
 
 Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) {
-  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, UnixNow()));
+  QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
   QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
   if (plan.lab) {
     QNET_ASSIGN_OR_RETURN(lab_, LabRuntime::Start(inst_, opts_.bin_dir + "/qnet-lab", plan.ipv6));
   }
   // Spawn every qube at once; each agent locks its qube down on its own.
   for (const QubePlan& q : plan.qubes) {
-    SpawnParams p{.name = q.spec.name, .ipv6 = plan.ipv6,
+    SpawnParams p{.name = q.spec.name,
+                  .ipv6 = plan.ipv6,
                   .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
                   .refresh_floor_seconds = opts_.refresh_floor_seconds,
                   .agent_path = opts_.bin_dir + "/" + opts_.agent_program};
@@ -138,7 +130,8 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
   }
   for (const LinkPlan& l : plan.links) {
     VifLink link{.netvm_netns_fd = qubes_[l.netvm]->netns_fd(),
-                 .client_netns_fd = qubes_[l.client]->netns_fd(), .vif = l.vif,
+                 .client_netns_fd = qubes_[l.client]->netns_fd(),
+                 .vif = l.vif,
                  .client_ifname = "eth0"};
     if (Status s = CreateVifLink(link); !s)
       return Fail(s.error().Wrap(fmt::format("link {} -> {}", l.client, l.netvm)));
@@ -156,8 +149,8 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
       QNET_TRY(SetUpInNetns(qubes_[q.spec.name]->netns_fd(), lab::kSysNetUplinkIf));
   }
   for (const QubePlan& q : plan.qubes) {
-    QNET_ASSIGN_OR_RETURN(auto r, qubes_[q.spec.name]->Call("qnet.Configure",
-                                                           agent::ToJson(q.agent), kCallTimeout));
+    QNET_ASSIGN_OR_RETURN(
+        auto r, qubes_[q.spec.name]->Call("qnet.Configure", qube::ToJson(q.agent), kCallTimeout));
     if (r.exit_code != 0)
       return Fail(Errc::kFailedPrecondition,
                   fmt::format("qube {}: configure: {}", q.spec.name, FailureText(r)));
@@ -254,47 +247,13 @@ Result<std::vector<QubeRow>> Daemon::List() {
 Result<std::string> Daemon::Graph() {
   std::lock_guard lock(mu_);
   if (!plan_) return Fail(Errc::kNotFound, "no chain is up");
-  std::string out = fmt::format("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontcolor=white];\n", plan_->chain_name);
-  for (const QubePlan& q : plan_->qubes) {
-    out += fmt::format("  \"{}\" [fillcolor=\"{}\", label=\"{}\\n{}\\n{}\"];\n", q.spec.name,
-                       qube::LabelHexColor(q.spec.label), q.spec.name, qube::RoleName(q.spec.role),
-                       q.addr4);
-    if (q.spec.netvm) out += fmt::format("  \"{}\" -> \"{}\";\n", q.spec.name, *q.spec.netvm);
-    if (q.spec.role == qube::Role::kNet && plan_->lab)
-      out += fmt::format("  \"{}\" -> \"lab\";\n", q.spec.name);
-  }
-  if (plan_->lab)
-    out += "  \"lab\" [shape=ellipse, fillcolor=\"#888a85\", label=\"lab internet\\n198.51.100.1\"];\n";
-  out += "}\n";
-  return out;
+  return RenderGraph(*plan_);
 }
 
 Result<std::string> Daemon::Save() {
   std::lock_guard lock(mu_);
   if (!spec_) return Fail(Errc::kNotFound, "no chain is up");
   return config::FormatChainFile(*spec_);
-}
-
-Result<int> Daemon::Exec(const std::string& qube, const std::vector<std::string>& argv, bool root,
-                         std::vector<int> stdio) {
-  auto proc = FindQube(qube);
-  if (!proc) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not running", qube));
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-    return Fail(ErrnoError("socketpair", errno));
-  UniqueFd ours(sv[0]), theirs(sv[1]);
-  nlohmann::json j = {{"argv", argv}, {"root", root}};
-  stdio.push_back(theirs.get());
-  QNET_ASSIGN_OR_RETURN(auto r, proc->Call("qnet.Exec", j.dump(), kCallTimeout, stdio));
-  theirs.reset();
-  if (r.exit_code != 0) return Fail(Errc::kFailedPrecondition, FailureText(r));
-  qrexec::Channel result(std::move(ours));
-  auto msg = result.Receive();
-  if (!msg || msg->type != qrexec::MsgType::kDataExitCode)
-    return Fail(Errc::kUnavailable, fmt::format("qube {}: the command's exit code was lost "
-                                                "(agent restarted?)", qube));
-  QNET_ASSIGN_OR_RETURN(int32_t code, qrexec::DecodeExitCode(msg->payload));
-  return static_cast<int>(code);
 }
 
 #ifdef QNET_TEST_HOOKS
@@ -307,219 +266,5 @@ Result<std::string> Daemon::TestReload(const std::string& qube, int count, bool 
   return r.stdout_data;
 }
 #endif
-
-// ---- `qnet firewall QUBE ...`: the qube's rule list lives in qnetd's state
-// (the plan's client entry at its netvm, and the chain spec that `save`
-// writes); every change is applied by the netvm's agent before the call
-// returns.
-namespace {
-
-
-// The error names the rule as given and the field (contract 9).
-Result<firewall::Rule> ParseGiven(const std::string& text, int64_t now) {
-  auto r = firewall::ParseRule(text, now);
-  if (!r) return Fail(r.error().Wrap(fmt::format("rule '{}'", text)));
-  return r;
-}
-
-bool AllDigits(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
-// One row per operation: what it does to the list (before anything is sent).
-using EditFn = Status (*)(firewall::RuleList&, const FirewallRequest&, int64_t);
-struct EditRow {
-  const char* op;
-  EditFn edit;  // nullptr: no change (list)
-  bool apply;   // send the list to the agent
-};
-
-Status EditAdd(firewall::RuleList& l, const FirewallRequest& r, int64_t now) {
-  if (r.rules.empty()) return Fail(Errc::kInvalidArgument, "add: give at least one RULE");
-  std::vector<firewall::Rule> parsed;
-  for (const std::string& t : r.rules) {
-    QNET_ASSIGN_OR_RETURN(firewall::Rule rule, ParseGiven(t, now));
-    parsed.push_back(std::move(rule));
-  }
-  firewall::RuleList next = l;
-  std::optional<size_t> before = r.before;
-  for (firewall::Rule& rule : parsed) {
-    QNET_TRY(next.Add(std::move(rule), before));
-    if (before) ++*before;
-  }
-  l = std::move(next);
-  return OkStatus();
-}
-
-Status EditDel(firewall::RuleList& l, const FirewallRequest& r, int64_t now) {
-  if (r.rules.size() != 1) return Fail(Errc::kInvalidArgument, "del: give one rule number or RULE");
-  const std::string& arg = r.rules[0];
-  if (AllDigits(arg)) {
-    if (arg.size() > 9) return Fail(Errc::kNotFound, fmt::format("del: no rule {}", arg));
-    return l.Remove(static_cast<size_t>(std::stoul(arg)));
-  }
-  QNET_ASSIGN_OR_RETURN(firewall::Rule rule, ParseGiven(arg, now));
-  return l.Remove(rule);
-}
-
-Status EditReset(firewall::RuleList& l, const FirewallRequest&, int64_t) {
-  l.Reset();
-  return OkStatus();
-}
-
-constexpr EditRow kEdits[] = {
-    {"list", nullptr, false},
-    {"add", EditAdd, true},
-    {"del", EditDel, true},
-    {"reset", EditReset, true},
-    {"apply", nullptr, true},
-};
-
-// The qvm-firewall table plus a HITS column (packets each rule matched,
-// as the netvm's kernel counted them; "-" when they could not be read).
-std::string ListJson(const firewall::RuleList& list, int64_t now,
-                     const std::optional<std::map<int, uint64_t>>& hits, const nlohmann::json& state) {
-  nlohmann::json rows = nlohmann::json::array();
-  const firewall::ListRow header = firewall::ListHeader();
-  int n = 0;
-  for (const firewall::ListRow& row : firewall::ListRows(list, now)) {
-    nlohmann::json o;
-    for (size_t i = 0; i < row.size(); ++i) o[header[i]] = row[i];
-    o["HITS"] = hits ? nlohmann::json(hits->contains(n) ? hits->at(n) : 0) : nlohmann::json(nullptr);
-    rows.push_back(o);
-    ++n;
-  }
-  return nlohmann::json{{"rules", rows},
-                        {"raw", list.Format()},
-                        {"error", state.value("error", nlohmann::json())},
-                        {"notes", state.value("notes", nlohmann::json::array())}}
-             .dump() +
-         "\n";
-}
-
-std::string ListTable(const firewall::RuleList& list, int64_t now,
-                      const std::optional<std::map<int, uint64_t>>& hits,
-                      const nlohmann::json& state) {
-  std::vector<std::vector<std::string>> rows;
-  const firewall::ListRow header = firewall::ListHeader();
-  rows.emplace_back(header.begin(), header.end());
-  rows.back().push_back("HITS");
-  int n = 0;
-  for (const firewall::ListRow& row : firewall::ListRows(list, now)) {
-    rows.emplace_back(row.begin(), row.end());
-    rows.back().push_back(hits ? std::to_string(hits->contains(n) ? hits->at(n) : 0) : "-");
-    ++n;
-  }
-  std::string out = firewall::RenderTable(rows);
-  if (state.contains("notes") && state["notes"].is_array())
-    for (const auto& note : state["notes"])
-      if (note.is_string()) out += "note: " + note.get<std::string>() + "\n";
-  if (state.contains("error") && state["error"].is_string())
-    out += "error: " + state["error"].get<std::string>() + " (the qube is in drop-all)\n";
-  return out;
-}
-
-}  // namespace
-
-Result<agent::Client*> Daemon::FirewallClientLocked(const std::string& qube, std::string* netvm) {
-  if (!plan_ || !spec_) return Fail(Errc::kNotFound, "no chain is up");
-  const QubePlan* q = plan_->Find(qube);
-  if (!q) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not in the chain", qube));
-  if (!q->spec.netvm)
-    return Fail(Errc::kFailedPrecondition,
-                fmt::format("qube '{}' has no netvm: nothing enforces its rules", qube));
-  *netvm = *q->spec.netvm;
-  for (QubePlan& nq : plan_->qubes)
-    if (nq.spec.name == *netvm)
-      for (agent::Client& c : nq.agent.clients)
-        if (c.name == qube) return &c;
-  return Fail(Errc::kInternal, fmt::format("qube '{}': not planned at its netvm", qube));
-}
-
-Status Daemon::PushFirewallLocked(agent::Client& client, const std::string& netvm,
-                                  const firewall::RuleList& next) {
-  auto it = qubes_.find(netvm);
-  if (it == qubes_.end())
-    return Fail(Errc::kUnavailable,
-                fmt::format("netvm '{}' of '{}' is not running", netvm, client.name));
-  QNET_ASSIGN_OR_RETURN(auto r, it->second->Call("qnet.Firewall",
-                                                 agent::ToJson(agent::FirewallUpdate{client.name, next}),
-                                                 seconds(30)));
-  // Exit code 2: the kernel refused the list; the agent keeps it with the
-  // qube in drop-all (so does qnetd: `apply` retries it).
-  if (r.exit_code == 0 || r.exit_code == 2) {
-    client.rules = next;
-    QNET_TRY(StoreFirewallLocked(client.name, next));
-  }
-  if (r.exit_code != 0)
-    return Fail(Errc::kFailedPrecondition,
-                fmt::format("firewall {} (at {}): {}", client.name, netvm, FailureText(r)));
-  return OkStatus();
-}
-
-Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
-  const EditRow* row = nullptr;
-  for (const EditRow& e : kEdits)
-    if (req.op == e.op) row = &e;
-  if (!row) return Fail(Errc::kInvalidArgument, fmt::format("firewall: unknown operation '{}'", req.op));
-  std::lock_guard lock(mu_);
-  std::string netvm;
-  QNET_ASSIGN_OR_RETURN(agent::Client * client, FirewallClientLocked(req.qube, &netvm));
-  const int64_t now = UnixNow();
-  // Expired rules leave the list (the kernel stopped matching them already).
-  firewall::RuleList next = client->rules;
-  bool expired = next.RemoveExpired(now) > 0;
-  if (row->edit) QNET_TRY(row->edit(next, req, now));
-  if (row->apply || expired) QNET_TRY(PushFirewallLocked(*client, netvm, next));
-  if (req.op != "list") return fmt::format("firewall {}: {} rules in force\n", req.qube,
-                                           next.Effective().size());
-  std::optional<std::map<int, uint64_t>> hits;
-  nlohmann::json state = nlohmann::json::object();
-  if (auto it = qubes_.find(netvm); it != qubes_.end()) {
-    auto h = ReadRuleHits(it->second->netns_fd(), client->id);
-    if (h) hits = std::move(*h);
-    auto st = it->second->Call("qnet.FirewallState", req.qube, seconds(10));
-    if (st && st->exit_code == 0) {
-      state = nlohmann::json::parse(st->stdout_data, nullptr, false);
-      if (!state.is_object()) state = nlohmann::json::object();
-    }
-  }
-  return req.json ? ListJson(next, now, hits, state) : ListTable(next, now, hits, state);
-}
-
-void Daemon::ExpireDue() {
-  std::unique_lock lock(mu_, std::try_to_lock);  // busy (an `up`, say): next tick
-  if (!lock || !plan_ || !spec_) return;
-  const int64_t now = UnixNow();
-  for (QubePlan& nq : plan_->qubes) {
-    for (agent::Client& c : nq.agent.clients) {
-      firewall::RuleList next = c.rules;
-      if (next.RemoveExpired(now) == 0) continue;
-      // A netvm that failed to take the list is asked again in 30 s, not
-      // every second (the kernel has stopped matching the rules anyway).
-      auto retry = expire_retry_at_.find(c.name);
-      if (retry != expire_retry_at_.end() && retry->second > now) continue;
-      if (Status s = PushFirewallLocked(c, nq.spec.name, next); !s) {
-        spdlog::warn("firewall {}: expired rules not yet removed, retry in 30 s: {}", c.name,
-                     s.error().message());
-        expire_retry_at_[c.name] = now + 30;
-        continue;
-      }
-      expire_retry_at_.erase(c.name);
-      spdlog::info("firewall {}: expired rules removed", c.name);
-    }
-  }
-}
-
-Status Daemon::StoreFirewallLocked(const std::string& qube, const firewall::RuleList& list) {
-  for (config::QubeSpec& qs : spec_->qubes) {
-    if (qs.name != qube) continue;
-    std::erase_if(qs.extra, [](const config::Value::Member& m) { return m.key == "firewall"; });
-    if (!list.empty())
-      qs.extra.push_back({.key = "firewall", .value = firewall::RuleListToValue(list)});
-  }
-  spec_text_ = config::FormatChainFile(*spec_);
-  return SaveStateLocked();
-}
 
 }  // namespace qnet::chain

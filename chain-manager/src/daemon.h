@@ -1,8 +1,12 @@
 // qnetd's core: the instance's chain, its qubes and lab, and the admin
-// operations the CLI calls. Thread-safe: one mutex guards the chain state;
+// operations the CLI calls (lifecycle and state in daemon.cc, `qnet firewall`
+// in firewall_admin.cc, `qnet exec` in exec_admin.cc, `qnet graph` renders
+// graph.h). Thread-safe: one mutex guards the chain state;
 // exec calls hold it only to find the qube.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,6 +15,7 @@
 #include <vector>
 
 #include "lab_runtime.h"
+#include "qnet/base/clock.h"
 #include "qnet/chain/instance.h"
 #include "qnet/chain/plan.h"
 #include "qnet/config/chain_spec.h"
@@ -20,6 +25,9 @@
 #include "qube_runtime.h"
 
 namespace qnet::chain {
+
+// How long qnetd waits for an agent's reply to a call.
+inline constexpr std::chrono::milliseconds kCallTimeout = std::chrono::seconds(30);
 
 struct DaemonOptions {
   std::string bin_dir;  // where qnet-agent and qnet-lab are
@@ -37,9 +45,9 @@ struct DaemonOptions {
 struct FirewallRequest {
   std::string qube;
   std::string op;
-  std::vector<std::string> rules;     // add: rule texts; del: a number or a rule
-  std::optional<size_t> before;       // add --before N
-  bool json = false;                  // list --json
+  std::vector<std::string> rules;  // add: rule texts; del: a number or a rule
+  std::optional<size_t> before;    // add --before N
+  bool json = false;               // list --json
 };
 
 struct QubeRow {
@@ -52,7 +60,8 @@ struct QubeRow {
 
 class Daemon {
  public:
-  Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry);
+  // `clock` (rule expiry) is borrowed and must outlive the daemon.
+  Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock);
   ~Daemon();
 
   // Adopts the qubes of a previous qnetd from the state file.
@@ -87,17 +96,23 @@ class Daemon {
   Status UpLocked(const config::ChainSpec& spec, const std::string& text);
   Status SaveStateLocked();
   Status StoreFirewallLocked(const std::string& qube, const firewall::RuleList& list);
-  // The qube's entry at its netvm (*netvm: that netvm's name).
-  Result<agent::Client*> FirewallClientLocked(const std::string& qube, std::string* netvm);
+  // A qube whose rules its netvm enforces: the netvm's plan and the
+  // qube's entry there (both point into plan_).
+  struct FirewallTarget {
+    QubePlan* netvm;
+    const qube::Client* client;
+    firewall::RuleList rules() const;  // its list as qnetd holds it
+  };
+  Result<FirewallTarget> FirewallTargetLocked(const std::string& qube);
   // Sends the list to the netvm's agent; stores it when the agent kept it.
-  Status PushFirewallLocked(agent::Client& client, const std::string& netvm,
-                            const firewall::RuleList& next);
+  Status PushFirewallLocked(const FirewallTarget& target, const firewall::RuleList& next);
   std::shared_ptr<QubeProcess> FindQube(const std::string& name);
   Status RemoveQubeLocked(const std::string& name);
 
   Instance inst_;
   DaemonOptions opts_;
   config::KeyRegistry registry_;
+  const Clock& clock_;
   std::mutex mu_;
   std::optional<config::ChainSpec> spec_;
   std::string spec_text_;
@@ -106,15 +121,5 @@ class Daemon {
   std::unique_ptr<LabRuntime> lab_;
   std::map<std::string, int64_t> expire_retry_at_;  // qube -> unix time (ExpireDue)
 };
-
-// nft read-back inside a qube's namespace (qnetd trusts no agent's word).
-Status VerifyQubeLockdown(int netns_fd, const std::string& qube);
-struct DropCounters {
-  uint64_t input = 0, forward = 0, output = 0;
-};
-Result<DropCounters> ReadDropCounters(int netns_fd);
-// Packets that matched each rule ("rule N" comments) of a client's chains
-// (both families) in the netvm that enforces it, by rule number.
-Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, uint32_t client_id);
 
 }  // namespace qnet::chain

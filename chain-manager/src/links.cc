@@ -1,6 +1,6 @@
 #include "links.h"
 
-#include "qnet/agent/config.h"
+#include "qnet/qube/agent_config.h"
 #include "qnet/netlink/link.h"
 
 namespace qnet::chain {
@@ -8,7 +8,7 @@ namespace qnet::chain {
 Status CreateVifLink(const VifLink& link) {
   QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl,
                         netlink::Socket::OpenInNetns(NETLINK_ROUTE, link.netvm_netns_fd));
-  QNET_ASSIGN_OR_RETURN(netlink::Mac vif_mac, netlink::Mac::Parse(agent::kVifMac));
+  QNET_ASSIGN_OR_RETURN(netlink::Mac vif_mac, netlink::Mac::Parse(qube::kVifMac));
   netlink::VethSpec spec{.name = link.vif, .peer_name = link.client_ifname,
                          .peer_netns_fd = link.client_netns_fd, .mac = vif_mac};
   return netlink::CreateVeth(rtnl, spec);

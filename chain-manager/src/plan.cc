@@ -8,6 +8,11 @@
 
 namespace qnet::chain {
 
+void QubePlan::SyncSections() {
+  if (!qube::ProvidesNetwork(spec.role)) return;
+  agent.sections[std::string(firewall::kCapabilityName)] = firewall::ClientListsToJson(firewall);
+}
+
 const QubePlan* Plan::Find(std::string_view name) const {
   for (const auto& q : qubes)
     if (q.spec.name == name) return &q;
@@ -16,13 +21,14 @@ const QubePlan* Plan::Find(std::string_view name) const {
 
 namespace {
 
-Result<agent::Uplink> UplinkFor(const Plan& plan, const QubePlan& q) {
-  agent::Uplink u;
+Result<qube::Uplink> UplinkFor(const Plan& plan, const QubePlan& q) {
+  qube::Uplink u;
   if (q.spec.role == qube::Role::kNet) {
     if (!plan.lab)
       return Fail(Errc::kInvalidArgument,
                   fmt::format("qube {}: a net qube needs the [lab] uplink (a real uplink is not "
-                              "supported yet)", q.spec.name));
+                              "supported yet)",
+                              q.spec.name));
     u.ifname = lab::kSysNetUplinkIf;
     u.addr4 = lab::kSysNetUplink4;
     u.gateway4 = lab::kRouterUplink4.addr();
@@ -41,7 +47,7 @@ Result<agent::Uplink> UplinkFor(const Plan& plan, const QubePlan& q) {
     u.addr6 = IpPrefix::Host(*q.addr6);
     u.gateway6 = *netvm->addr6;
   }
-  u.gateway_mac = agent::kVifMac;
+  u.gateway_mac = qube::kVifMac;
   return u;
 }
 
@@ -66,13 +72,13 @@ Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
   }
   const auto dns = qube::VirtualDnsServers();
   for (QubePlan& q : plan.qubes) {
-    agent::AgentConfig& c = q.agent;
+    qube::AgentConfig& c = q.agent;
     c.qube = q.spec.name;
-    c.role = std::string(qube::RoleName(q.spec.role));
+    c.role = q.spec.role;
     c.ipv6 = plan.ipv6;
     c.addr4 = q.addr4;
     c.addr6 = q.addr6;
-    QNET_ASSIGN_OR_RETURN(agent::Uplink u, UplinkFor(plan, q));
+    QNET_ASSIGN_OR_RETURN(qube::Uplink u, UplinkFor(plan, q));
     c.uplink = u;
     if (q.spec.role == qube::Role::kNet) {
       c.dns_upstream = {lab::kDns4};
@@ -84,19 +90,16 @@ Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
     for (const std::string& client : config::ClientsOf(spec, q.spec.name)) {
       const config::QubeSpec* cs = spec.FindQube(client);
       QNET_ASSIGN_OR_RETURN(std::string vif, qube::VifName(cs->id));
-      agent::Client cl{.name = client, .id = cs->id, .vif = vif};
+      qube::Client cl{.name = client, .id = cs->id, .vif = vif};
       // The client's rules are enforced by this, its netvm (as in Qubes).
       if (const config::Value::Member* fw = config::FindMember(cs->extra, firewall::kFirewallKey)) {
         auto rules = firewall::RuleListFromValue(fw->value, now);
         if (!rules) return Fail(rules.error().Wrap(fmt::format("qube {}: firewall", client)));
-        // Refused here, before anything exists: a tor gateway forwards
-        // nothing, so there is nothing a rule could allow or deny.
-        if (q.spec.role == qube::Role::kTor && !rules->IsDefaultAccept())
-          return Fail(Errc::kInvalidArgument,
-                      fmt::format("{}: qube.{}.firewall: a tor gateway ({}) carries only Tor: its "
-                                  "clients accept only the default firewall list [\"accept\"]",
-                                  fw->key_pos.ToString(), client, q.spec.name));
-        cl.rules = std::move(*rules);
+        // Refused here, before anything exists.
+        if (Status s = firewall::CheckListForNetvm(q.spec.role, q.spec.name, *rules); !s)
+          return Fail(
+              s.error().Wrap(fmt::format("{}: qube.{}.firewall", fw->key_pos.ToString(), client)));
+        q.firewall[client] = std::move(*rules);
       }
       QNET_ASSIGN_OR_RETURN(cl.addr4, qube::Ipv4ForId(cs->id));
       if (plan.ipv6) {
@@ -104,10 +107,11 @@ Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
         cl.addr6 = a6;
       }
       c.clients.push_back(cl);
-      plan.links.push_back({.netvm = q.spec.name, .client = client, .vif = vif,
-                            .client_id = cs->id});
+      plan.links.push_back(
+          {.netvm = q.spec.name, .client = client, .vif = vif, .client_id = cs->id});
     }
   }
+  for (QubePlan& q : plan.qubes) q.SyncSections();
   return plan;
 }
 

@@ -141,7 +141,8 @@ int main(int argc, char** argv) {
 #ifdef QNET_TEST_HOOKS
   ParseTestHooks(opts);
 #endif
-  Daemon daemon(*inst, opts, BuildKeyRegistry());
+  const SystemClock clock;
+  Daemon daemon(*inst, opts, BuildKeyRegistry(), clock);
   if (Status s = daemon.Restore(); !s) spdlog::warn("restore: {}", s.error().message());
   auto listen_fd = ListenUnix(inst->socket_path(), 0600);
   if (!listen_fd) {

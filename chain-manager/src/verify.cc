@@ -1,17 +1,20 @@
-// qnetd's own reading of a qube's table: the agent's word is never enough.
+// qnetd's own reading of a qube's table (see verify.h).
+#include "verify.h"
+
 #include <cstdio>
 
-#include "daemon.h"
 #include "qnet/firewall/nft_names.h"
 #include "qnet/netlink/socket.h"
 #include "qnet/nft/base_table.h"
+#include "qnet/nft/lockdown_check.h"
 #include "qnet/nft/readback.h"
 
 namespace qnet::chain {
 namespace {
 
 Result<nft::TableState> ReadQubeTable(int netns_fd) {
-  QNET_ASSIGN_OR_RETURN(netlink::Socket nf, netlink::Socket::OpenInNetns(NETLINK_NETFILTER, netns_fd));
+  QNET_ASSIGN_OR_RETURN(netlink::Socket nf,
+                        netlink::Socket::OpenInNetns(NETLINK_NETFILTER, netns_fd));
   return nft::ReadTable(nf, nft::Family::kInet, nft::kQnetTableName);
 }
 

@@ -1,10 +1,12 @@
 // qnet-agent: the process inside each qube. `init` is the qube's PID 1;
-// `agent` is the agent proper, which init runs and restarts.
+// `agent` is the agent proper, which init runs and restarts. The composition
+// root: the real kernel, resolver and clock are chosen here.
 #include <unistd.h>
 
 #include "agent.h"
 #include "init.h"
 #include "qnet/base/log.h"
+#include "resolver.h"
 
 int main(int argc, char** argv) {
   auto opts = qnet::agent::ParseOptions(argc, argv);
@@ -14,5 +16,15 @@ int main(int argc, char** argv) {
   }
   qnet::InitLogging(opts->mode == "init" ? "qnet-init" : "qnet-agent");
   if (opts->mode == "init") return qnet::agent::RunInit(*opts, "/proc/self/exe");
-  return qnet::agent::Agent(std::move(*opts)).Run();
+  auto nf = qnet::netlink::Socket::Open(NETLINK_NETFILTER);
+  if (!nf) {
+    spdlog::error("qube {}: agent start: {}", opts->qube, nf.error().message());
+    return 1;
+  }
+  qnet::nft::SocketCommitter nft(*nf);
+  const qnet::SystemClock clock;
+  return qnet::agent::Agent(
+             std::move(*opts),
+             {.nf = *nf, .nft = nft, .resolve = qnet::agent::ResolveName, .clock = clock})
+      .Run();
 }

@@ -34,8 +34,8 @@ Status LinkLocalWithoutDad(netlink::Socket& rtnl, const std::string& ifname) {
   return OkStatus();
 }
 
-Status SetUpUplink(netlink::Socket& rtnl, const AgentConfig& c) {
-  const Uplink& u = *c.uplink;
+Status SetUpUplink(netlink::Socket& rtnl, const qube::AgentConfig& c) {
+  const qube::Uplink& u = *c.uplink;
   QNET_TRY(netlink::AddAddress(rtnl, u.ifname, u.addr4));
   if (u.gateway_mac) {
     // A Qubes client: /32 address, the gateway pinned on eth0.
@@ -62,7 +62,7 @@ Status SetUpUplink(netlink::Socket& rtnl, const AgentConfig& c) {
   return OkStatus();
 }
 
-Status SetUpClient(netlink::Socket& rtnl, const AgentConfig& c, const Client& cl) {
+Status SetUpClient(netlink::Socket& rtnl, const qube::AgentConfig& c, const qube::Client& cl) {
   QNET_TRY(netlink::SetIfSysctl("ipv4", cl.vif, "proxy_arp", "1"));
   QNET_TRY(netlink::AddAddress(rtnl, cl.vif, IpPrefix::Host(c.addr4)));
   QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(cl.addr4), .dev = cl.vif,
@@ -86,16 +86,15 @@ Status DisableIpv6Everywhere() {
   return OkStatus();
 }
 
-Status ApplyNetworkConfig(netlink::Socket& rtnl, const AgentConfig& c) {
+Status ApplyNetworkConfig(netlink::Socket& rtnl, const qube::AgentConfig& c, bool forward) {
   if (c.uplink) {
     if (Status s = SetUpUplink(rtnl, c); !s) return Fail(s.error().Wrap("uplink"));
   }
-  bool provides_network = !c.clients.empty() || c.role != "app";
-  if (provides_network && c.role != "app" && c.role != "tor") {
+  if (forward) {
     QNET_TRY(netlink::SetSysctl("net/ipv4/ip_forward", "1"));
     if (c.ipv6) QNET_TRY(netlink::SetSysctl("net/ipv6/conf/all/forwarding", "1"));
   }
-  for (const Client& cl : c.clients) {
+  for (const qube::Client& cl : c.clients) {
     if (Status s = SetUpClient(rtnl, c, cl); !s)
       return Fail(s.error().Wrap(fmt::format("client {} ({})", cl.name, cl.vif)));
   }

@@ -36,19 +36,21 @@
 #include <thread>
 #include <vector>
 
-#include "firewall_apply.h"
-#include "qnet/agent/config.h"
+#include "lockdown.h"
+#include "netvm_capability.h"
 #include "qnet/base/fd.h"
 #include "qnet/base/process.h"
 #include "qnet/base/result.h"
 #include "qnet/firewall/compiler.h"
+#include "qnet/firewall/install_batch.h"
 #include "qnet/firewall/rule_parser.h"
 #include "qnet/netlink/socket.h"
 #include "qnet/nft/base_table.h"
+#include "qnet/nft/committer.h"
 #include "qnet/nft/readback.h"
 #include "qnet/nft/transaction.h"
 #include "qnet/qube/address.h"
-#include "rules.h"
+#include "qnet/qube/agent_config.h"
 #include "synthetic_clients.h"
 
 namespace qnet::bench {
@@ -94,24 +96,24 @@ std::string Join(const std::vector<double>& v) {
 
 // The netvm's agent config: a firewall qube (capabilities netvm +
 // firewall) with the clients attached, as qnetd would send it.
-Result<agent::AgentConfig> NetvmConfig(const std::vector<firewall::Client>& clients) {
-  agent::AgentConfig c;
+Result<qube::AgentConfig> NetvmConfig(const std::vector<firewall::Client>& clients) {
+  qube::AgentConfig c;
   c.qube = "sys-firewall";
-  c.role = "firewall";
+  c.role = qube::Role::kFirewall;
   QNET_ASSIGN_OR_RETURN(c.addr4, qube::Ipv4ForId(2));
   QNET_ASSIGN_OR_RETURN(IpAddr gw, qube::Ipv4ForId(1));
-  c.uplink = agent::Uplink{.ifname = "eth0", .addr4 = IpPrefix::Host(c.addr4), .gateway4 = gw};
+  c.uplink = qube::Uplink{.ifname = "eth0", .addr4 = IpPrefix::Host(c.addr4), .gateway4 = gw};
   c.dns_upstream = {qube::VirtualDnsServers()[0], qube::VirtualDnsServers()[1]};
   for (const firewall::Client& fc : clients)
-    c.clients.push_back(agent::Client{
-        .name = fc.name, .id = fc.id, .vif = fc.vif, .addr4 = fc.ipv4, .rules = fc.rules});
+    c.clients.push_back(
+        qube::Client{.name = fc.name, .id = fc.id, .vif = fc.vif, .addr4 = fc.ipv4});
   return c;
 }
 
 // Deletes `inet qnet` if present, then builds it as a netvm's agent does at
 // start: lockdown, then the capability chains with the role's rules (the
 // clients' anti-spoofing set filled), the firewall chains still absent.
-Status FreshTable(netlink::Socket& nf, const agent::AgentConfig& config) {
+Status FreshTable(netlink::Socket& nf, const qube::AgentConfig& config) {
   QNET_ASSIGN_OR_RETURN(bool exists, nft::TableExists(nf, nft::Family::kInet, nft::kQnetTableName));
   if (exists) {
     nft::Batch del;
@@ -119,8 +121,12 @@ Status FreshTable(netlink::Socket& nf, const agent::AgentConfig& config) {
     QNET_TRY(nft::Commit(nf, del));
   }
   bool created = false;
-  QNET_TRY(agent::Lockdown(nf, &created));
-  return agent::InstallRoleRules(nf, config);
+  nft::SocketCommitter commit(nf);
+  QNET_TRY(agent::Lockdown(nf, commit, &created));
+  nft::Batch b = nft::InstallCapabilitiesBatch({"netvm", "firewall"});
+  b.Append(qube::ReplaceBatch(agent::NetvmRules(config)));
+  QNET_TRY(b.status());
+  return commit.Commit(b);
 }
 
 // The linear baseline: one `add rule` per Qubes rule into firewall-forward
@@ -202,7 +208,7 @@ Result<ApplyTimes> ApplyQnet(netlink::Socket& nf, const std::vector<firewall::Cl
   QNET_ASSIGN_OR_RETURN(firewall::CompiledFirewall compiled,
                         firewall::Compile(clients, {}, std::time(nullptr)));
   const auto t1 = Clock::now();
-  nft::Batch batch = agent::FirewallInstallBatch(std::move(compiled), {}, installed);
+  nft::Batch batch = firewall::FirewallInstallBatch(std::move(compiled), {}, installed);
   QNET_TRY(batch.status());
   const auto t2 = Clock::now();
   QNET_TRY(nft::Commit(nf, batch));
@@ -321,8 +327,8 @@ int Run(const Options& o) {
     const auto t0 = Clock::now();
     auto after = firewall::CompileClient(next, {}, std::time(nullptr));
     if (!after) return fail("compile client", after.error());
-    firewall::ClientRules kept = agent::InstalledObjects(*after);
-    nft::Batch b = agent::FirewallClientBatch(current, std::move(*after));
+    firewall::ClientRules kept = firewall::InstalledObjects(*after);
+    nft::Batch b = firewall::FirewallClientBatch(current, std::move(*after));
     if (Status s = nft::Commit(*nf, b); !s) return fail("client change", s.error());
     c_total.push_back(Ms(Clock::now() - t0));
     current = std::move(kept);

@@ -12,8 +12,8 @@
 
 #include <cstdlib>
 
-#include "firewall_apply.h"
 #include "qnet/firewall/compiler.h"
+#include "qnet/firewall/install_batch.h"
 #include "synthetic_clients.h"
 
 namespace {
@@ -49,14 +49,14 @@ void BM_InstallBatch(benchmark::State& state) {
     state.PauseTiming();
     firewall::CompiledFirewall fw = CompileAll();
     state.ResumeTiming();
-    benchmark::DoNotOptimize(agent::FirewallInstallBatch(std::move(fw), {}));
+    benchmark::DoNotOptimize(firewall::FirewallInstallBatch(std::move(fw), {}));
   }
   state.SetItemsProcessed(state.iterations() * kClients * bench::kRulesPerClient);
 }
 BENCHMARK(BM_InstallBatch)->Unit(benchmark::kMillisecond);
 
 void BM_Encode(benchmark::State& state) {
-  const nft::Batch b = agent::FirewallInstallBatch(CompileAll(), {});
+  const nft::Batch b = firewall::FirewallInstallBatch(CompileAll(), {});
   size_t bytes = 0;
   for (auto _ : state) {
     std::vector<uint8_t> out = b.Encode();
@@ -70,7 +70,7 @@ BENCHMARK(BM_Encode)->Unit(benchmark::kMillisecond);
 
 void BM_All(benchmark::State& state) {
   for (auto _ : state) {
-    nft::Batch b = agent::FirewallInstallBatch(CompileAll(), {});
+    nft::Batch b = firewall::FirewallInstallBatch(CompileAll(), {});
     benchmark::DoNotOptimize(b.Encode());
   }
   state.SetItemsProcessed(state.iterations() * kClients * bench::kRulesPerClient);

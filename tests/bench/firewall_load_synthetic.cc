@@ -26,10 +26,10 @@
 #include <ctime>
 #include <string>
 
-#include "firewall_apply.h"
 #include "qnet/base/fd.h"
 #include "qnet/base/result.h"
 #include "qnet/firewall/compiler.h"
+#include "qnet/firewall/install_batch.h"
 #include "qnet/netlink/socket.h"
 #include "qnet/nft/transaction.h"
 #include "qnet/qube/address.h"
@@ -60,8 +60,8 @@ Result<size_t> Load(const Options& o) {
                           firewall::CompileClient(c, {}, std::time(nullptr)));
     rules += compiled.rules.size();
     const firewall::ClientRules none{.id = c.id, .name = c.name};
-    batch.Append(o.add ? agent::FirewallClientBatch(none, compiled)
-                       : agent::FirewallClientBatch(compiled, none));
+    batch.Append(o.add ? firewall::FirewallClientBatch(none, compiled)
+                       : firewall::FirewallClientBatch(compiled, none));
   }
   QNET_TRY(batch.status());
   UniqueFd ns(::open(o.netns.c_str(), O_RDONLY | O_CLOEXEC));

@@ -15,11 +15,6 @@ Result<Ipv6Mode> ParseIpv6Mode(std::string_view text) {
               fmt::format("unknown ipv6 mode '{}' (valid: off, routed)", text));
 }
 
-qube::Qube QubeSpec::ToQube() const {
-  return qube::Qube{
-      .name = name, .id = id, .role = role, .label = label, .netvm = netvm, .disposable = false};
-}
-
 const Value* QubeSpec::FindExtra(std::string_view key) const {
   const Value::Member* m = FindMember(extra, key);
   return m ? &m->value : nullptr;

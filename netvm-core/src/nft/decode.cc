@@ -1,5 +1,7 @@
 // Pure decoders of nf_tables messages into the values of ruleset.h.
 
+#include "qnet/nft/decode.h"
+
 #include <fmt/format.h>
 #include <libmnl/libmnl.h>
 
@@ -10,7 +12,6 @@
 
 #include "expr_codec.h"
 #include "nftnl_ptr.h"
-#include "qnet/nft/readback.h"
 
 namespace qnet::nft {
 namespace {

@@ -1,6 +1,8 @@
 // VerifyLockdown: the checks qnetd makes on a qube's table before it brings
 // the qube's links up (DESIGN.md contracts 1 and 4).
 
+#include "qnet/nft/lockdown_check.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -9,7 +11,6 @@
 
 #include "qnet/nft/base_table.h"
 #include "qnet/nft/match.h"
-#include "qnet/nft/readback.h"
 
 namespace qnet::nft {
 namespace {

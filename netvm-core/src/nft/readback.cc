@@ -12,6 +12,7 @@
 
 #include "nftnl_ptr.h"
 #include "nl_io.h"
+#include "qnet/nft/decode.h"
 
 namespace qnet::nft {
 namespace {

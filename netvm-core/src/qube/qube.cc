@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <array>
 
-#include "qnet/qube/address.h"
-
 namespace qnet::qube {
 namespace {
 
@@ -37,30 +35,6 @@ Status ValidateQubeName(std::string_view name) {
   }
   // Qubes names a qube's device-model stub domain "<name>-dm".
   if (name.ends_with("-dm")) return bad("must not end in '-dm'");
-  return OkStatus();
-}
-
-Result<IpAddr> Qube::Ipv4() const { return Ipv4ForId(id, disposable); }
-Result<IpAddr> Qube::Ipv6() const { return Ipv6ForId(id, disposable); }
-
-Status Qube::Validate() const {
-  QNET_TRY(ValidateQubeName(name));
-  if (Status s = ValidateQubeId(id); !s) {
-    return Fail(s.error().Wrap(fmt::format("qube {}", name)));
-  }
-  if (role == Role::kNet && netvm) {
-    return Fail(Errc::kInvalidArgument,
-                fmt::format("qube {}: a qube of role net has no netvm (got '{}')", name, *netvm));
-  }
-  if (role != Role::kNet && !netvm) {
-    return Fail(Errc::kInvalidArgument,
-                fmt::format("qube {}: a qube of role {} needs a netvm", name, RoleName(role)));
-  }
-  if (netvm) {
-    if (Status s = ValidateQubeName(*netvm); !s) {
-      return Fail(s.error().Wrap(fmt::format("qube {}: netvm", name)));
-    }
-  }
   return OkStatus();
 }
 

@@ -520,8 +520,9 @@ TEST_F(Firewall, TorGatewayClient_RulesAreRefusedAndTheDefaultIsAccepted) {
     auto r = FwOf("anon", {"add", "--before", "0", rule});
     EXPECT_NE(r.code, 0) << rule;
     EXPECT_EQ(r.err,
-              "qnet: firewall anon (at sys-whonix): client anon: a tor gateway accepts only the "
-              "default firewall list (accept); it carries nothing but Tor\n")
+              "qnet: firewall anon (at sys-whonix): client anon: a tor gateway (sys-whonix) "
+              "carries only Tor: its clients accept only the default firewall list "
+              "[\"accept\"]\n")
         << rule;
   }
   EXPECT_EQ(FwOf("anon", {"list"}).out, before.out);  // nothing changed

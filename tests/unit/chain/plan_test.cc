@@ -89,11 +89,18 @@ TEST(Plan, ClientFirewallRulesGoToTheNetvmThatEnforcesThem) {
   ASSERT_TRUE(plan) << plan.error().message();
   const QubePlan* net = plan->Find("sys-net");
   ASSERT_EQ(net->agent.clients.size(), 1u);
-  EXPECT_EQ(net->agent.clients[0].rules.size(), 2u);
+  ASSERT_TRUE(net->firewall.contains("work"));
+  EXPECT_EQ(net->firewall.at("work").size(), 2u);
+  // The agent gets them in the firewall's section of its config.
+  auto lists = firewall::ClientListsFromJson(net->agent.sections.at("firewall"), 1700000000);
+  ASSERT_TRUE(lists) << lists.error().message();
+  EXPECT_EQ(*lists, net->firewall);
   EXPECT_TRUE(plan->Find("work")->agent.clients.empty());
+  EXPECT_FALSE(plan->Find("work")->agent.sections.contains("firewall"));  // an app enforces nothing
   // Without the key: Qubes' default (accept).
   Plan basic = PlanOf(std::string(QNET_SOURCE_DIR) + "/configs/basic.toml");
-  EXPECT_TRUE(basic.Find("sys-firewall")->agent.clients[0].rules.IsDefaultAccept());
+  const QubePlan* fw = basic.Find("sys-firewall");
+  EXPECT_TRUE(!fw->firewall.contains("work") || fw->firewall.at("work").IsDefaultAccept());
 }
 
 }  // namespace

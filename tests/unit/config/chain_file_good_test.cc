@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "qnet/config/chain_file.h"
+#include "qnet/qube/address.h"
 #include "test_registry.h"
 
 namespace qnet::config {
@@ -63,7 +64,7 @@ TEST(ChainFile, ParsesBasicChainInFileOrder) {
   EXPECT_EQ(spec->qubes[0].id, 1u);
   EXPECT_EQ(spec->qubes[1].name, "sys-firewall");
   EXPECT_EQ(spec->qubes[2].name, "sys-net");
-  EXPECT_EQ(spec->qubes[2].ToQube().Ipv4().value().ToString(), "10.137.0.3");
+  EXPECT_EQ(qube::Ipv4ForId(spec->qubes[2].id).value().ToString(), "10.137.0.3");
   EXPECT_EQ(spec->qubes[0].netvm_pos.ToString(), kData + "/basic.toml:10:9");
 }
 

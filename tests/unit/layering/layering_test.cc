@@ -3,6 +3,7 @@
 // point to a module that module may depend on (Tor's check-includes idea).
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -35,8 +36,16 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"vpn-proxy", {"netvm-core", "vpn-proxy"}},
     {"tor-gateway", {"netvm-core", "tor-gateway"}},
     {"guest-agent", {"netvm-core", "firewall", "vpn-proxy", "tor-gateway", "guest-agent"}},
-    {"chain-manager", {"netvm-core", "firewall", "vpn-proxy", "tor-gateway", "guest-agent",
-                       "chain-manager"}},
+    // The admin side never depends on the qube side: what qnetd and the
+    // agents exchange is netvm-core's protocol (qube/agent_config.h), and
+    // qnetd only runs the qnet-agent program.
+    {"chain-manager", {"netvm-core", "firewall", "vpn-proxy", "tor-gateway", "chain-manager"}},
+};
+
+// Modules whose sources must not name another module's directory (an
+// include path or a relative include reaching into its sources).
+const std::map<std::string, std::vector<std::string>> kForbiddenDirs = {
+    {"chain-manager", {"guest-agent"}},
 };
 
 std::vector<std::string> Violations(const fs::path& tree, const std::string& module) {
@@ -53,6 +62,14 @@ std::vector<std::string> Violations(const fs::path& tree, const std::string& mod
     int line_no = 0;
     for (std::string line; std::getline(in, line);) {
       ++line_no;
+      if (auto dirs = kForbiddenDirs.find(module); dirs != kForbiddenDirs.end()) {
+        const bool names_path = cmake || line.find("#include") != std::string::npos;
+        for (const std::string& dir : dirs->second)
+          if (names_path && line.find(dir) != std::string::npos)
+            out.push_back(fmt::format("{}:{}: {} -> {} (sources)",
+                                      fs::relative(entry.path(), tree).string(), line_no, module,
+                                      dir));
+      }
       const std::regex& re = cmake ? link_re : include_re;
       for (std::sregex_iterator it(line.begin(), line.end(), re), end; it != end; ++it) {
         const std::string short_name = (*it)[1];
@@ -88,6 +105,28 @@ TEST(Layering, TheCheckSeesForbiddenIncludesAndLinks) {
             std::vector<std::string>{"firewall/src/x.cc:1: firewall -> vpn-proxy (vpn)"});
   EXPECT_EQ(Violations(tree, "netvm-core"),
             std::vector<std::string>{"netvm-core/CMakeLists.txt:1: netvm-core -> guest-agent (agent)"});
+  fs::remove_all(tree);
+}
+
+TEST(Layering, ChainManagerIncludesNothingOfTheAgent) {
+  // The protocol header, an agent header, an agent source and a link edge.
+  const fs::path tree =
+      fs::temp_directory_path() / fmt::format("qnet-layering-chain-{}", ::getpid());
+  fs::create_directories(tree / "chain-manager/src");
+  std::ofstream(tree / "chain-manager/src/ok.cc") << "#include \"qnet/qube/agent_config.h\"\n";
+  std::ofstream(tree / "chain-manager/src/bad.cc")
+      << "#include \"qnet/agent/options.h\"\n#include \"../../guest-agent/src/agent.h\"\n";
+  std::ofstream(tree / "chain-manager/CMakeLists.txt")
+      << "target_link_libraries(qnet_chain qnet::agent)\n"
+         "target_include_directories(qnet_chain PRIVATE ${PROJECT_SOURCE_DIR}/guest-agent/src)\n";
+  std::vector<std::string> bad = Violations(tree, "chain-manager");
+  std::sort(bad.begin(), bad.end());
+  EXPECT_EQ(bad, (std::vector<std::string>{
+                     "chain-manager/CMakeLists.txt:1: chain-manager -> guest-agent (agent)",
+                     "chain-manager/CMakeLists.txt:2: chain-manager -> guest-agent (sources)",
+                     "chain-manager/src/bad.cc:1: chain-manager -> guest-agent (agent)",
+                     "chain-manager/src/bad.cc:2: chain-manager -> guest-agent (sources)",
+                 }));
   fs::remove_all(tree);
 }
 

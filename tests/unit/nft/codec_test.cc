@@ -12,6 +12,7 @@
 #include <string>
 
 #include "qnet/nft/match.h"
+#include "qnet/nft/decode.h"
 #include "qnet/nft/readback.h"
 #include "test_util.h"
 

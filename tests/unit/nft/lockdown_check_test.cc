@@ -4,7 +4,7 @@
 
 #include "qnet/nft/base_table.h"
 #include "qnet/nft/match.h"
-#include "qnet/nft/readback.h"
+#include "qnet/nft/lockdown_check.h"
 
 namespace qnet::nft {
 namespace {

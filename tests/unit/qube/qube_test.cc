@@ -40,31 +40,5 @@ TEST(QubeName, RefusesWhatQubesRefuses) {
   }
 }
 
-TEST(Qube, AddressesFollowFromTheId) {
-  Qube q{.name = "work", .id = 255, .role = Role::kApp, .netvm = "sys-firewall"};
-  EXPECT_EQ(q.Ipv4().value().ToString(), "10.137.1.1");
-  q.disposable = true;
-  EXPECT_EQ(q.Ipv4().value().ToString(), "10.138.1.1");
-  EXPECT_EQ(q.Ipv6().value(), IpAddr::Parse("fd09:24ef:4179::a8a:ff").value());
-}
-
-TEST(Qube, Validate_NetHasNoNetvmAndOthersHaveOne) {
-  Qube net{.name = "sys-net", .id = 1, .role = Role::kNet};
-  EXPECT_TRUE(net.Validate().ok());
-  net.netvm = "sys-firewall";
-  ASSERT_FALSE(net.Validate().ok());
-  EXPECT_EQ(net.Validate().error().message(),
-            "qube sys-net: a qube of role net has no netvm (got 'sys-firewall')");
-
-  Qube app{.name = "work", .id = 2, .role = Role::kApp};
-  ASSERT_FALSE(app.Validate().ok());
-  EXPECT_EQ(app.Validate().error().message(), "qube work: a qube of role app needs a netvm");
-  app.netvm = "sys-net";
-  EXPECT_TRUE(app.Validate().ok());
-  app.id = 0;
-  ASSERT_FALSE(app.Validate().ok());
-  EXPECT_EQ(app.Validate().error().message(), "qube work: qube id 0 out of range (1..65024)");
-}
-
 }  // namespace
 }  // namespace qnet::qube

@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "qnet/agent/config.h"
 #include "qnet/config/chain_spec.h"
+#include "qnet/firewall/agent_section.h"
+#include "qnet/qube/agent_config.h"
 
 namespace qnet::chain {
 
@@ -15,7 +16,13 @@ struct QubePlan {
   config::QubeSpec spec;
   IpAddr addr4;
   std::optional<IpAddr> addr6;
-  agent::AgentConfig agent;  // what qnet.Configure sends
+  qube::AgentConfig agent;  // what qnet.Configure sends
+  // A netvm's clients' firewall lists (a client absent: the default),
+  // enforced by this qube; agent.sections carries them (SyncSections).
+  firewall::ClientLists firewall;
+
+  // Writes the typed role data above into agent.sections.
+  void SyncSections();
 };
 
 struct LinkPlan {

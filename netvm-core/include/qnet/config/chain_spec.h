@@ -56,8 +56,6 @@ struct QubeSpec {
   SourcePos netvm_pos;
   SourcePos id_pos;
 
-  // The qube model value (never disposable: a chain file has no disposables).
-  qube::Qube ToQube() const;
   // The role key `key`, or nullptr.
   const Value* FindExtra(std::string_view key) const;
 

@@ -65,25 +65,4 @@ Result<TableState> ReadTable(netlink::Socket& nfsock, Family family, std::string
 // false when the kernel says ENOENT; errors otherwise.
 Result<bool> TableExists(netlink::Socket& nfsock, Family family, std::string_view name);
 
-// True when state holds the lockdown of DESIGN.md contract 1/4: filter base
-// chains input, forward and output exist on their hooks with policy drop,
-// each ends in the rule `counter name "drop-<hook>" drop`, holds before it
-// only its fixed rules (BaseChainRules) and jumps into capability chains of
-// its hook (nothing that accepts early), and those named counters exist. The error (kFailedPrecondition) lists every problem, e.g.
-// "lockdown of inet qnet incomplete: chain forward missing; chain output
-// policy is accept, want drop".
-Status VerifyLockdown(const TableState& state);
-
-// ---- Pure decoders of NFT_MSG_NEW* messages (dump replies or the messages
-// Batch encodes); kProtocol when the message does not parse. ----
-Result<ChainState> DecodeChain(const nlmsghdr* nlh);
-Result<RuleState> DecodeRule(const nlmsghdr* nlh);
-Result<SetState> DecodeSet(const nlmsghdr* nlh);  // without elements
-// The elements of NEWSETELEM messages of one set, described by `set`. For
-// interval sets, the kernel's start/end elements are merged back into ranges
-// (a range of one value comes back as a plain key, without key_end).
-Result<std::vector<SetElement>> DecodeSetElements(const Set& set,
-                                                  const std::vector<const nlmsghdr*>& messages);
-Result<CounterState> DecodeCounter(const nlmsghdr* nlh);
-
 }  // namespace qnet::nft

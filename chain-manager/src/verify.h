@@ -1,0 +1,30 @@
+// qnetd's own reading of a qube's table over netlink, inside the qube's
+// network namespace: the agent's word is never enough (lockdown first).
+// Each call opens its own netfilter socket; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "qnet/base/result.h"
+
+namespace qnet::chain {
+
+// OK when the qube's `inet qnet` table holds the filter base chains with
+// policy drop, each ending in its named drop counter and drop rule (see
+// nft::VerifyLockdown). The error names the qube and every problem found.
+Status VerifyQubeLockdown(int netns_fd, const std::string& qube);
+
+// Packets counted by the final drop of each filter base chain (0 for a
+// counter that is missing).
+struct DropCounters {
+  uint64_t input = 0, forward = 0, output = 0;
+};
+Result<DropCounters> ReadDropCounters(int netns_fd);
+
+// Packets that matched each rule ("rule N" comments) of a client's chains
+// (both families) in the netvm that enforces it, by rule number.
+Result<std::map<int, uint64_t>> ReadRuleHits(int netns_fd, uint32_t client_id);
+
+}  // namespace qnet::chain

@@ -1,0 +1,53 @@
+#include "capability_table.h"
+
+#include <span>
+
+#include "closed_capabilities.h"
+#include "netvm_capability.h"
+
+namespace qnet::agent {
+namespace {
+
+using Factory = std::unique_ptr<qube::Capability> (*)(const CapabilityDeps&);
+
+std::unique_ptr<qube::Capability> Netvm(const CapabilityDeps&) {
+  return std::make_unique<NetvmCapability>();
+}
+std::unique_ptr<qube::Capability> Firewall(const CapabilityDeps& d) {
+  return std::make_unique<firewall::FirewallCapability>(d.qube, d.nft, d.resolve, d.clock,
+                                                        d.refresh_floor);
+}
+std::unique_ptr<qube::Capability> TorPlaceholder(const CapabilityDeps& d) {
+  return std::make_unique<TorPlaceholderCapability>(d.clock);
+}
+std::unique_ptr<qube::Capability> App(const CapabilityDeps&) {
+  return std::make_unique<AppCapability>();
+}
+
+// Every network-providing qube enforces its clients' firewall rules, as in
+// Qubes. The vpn role gets its kill switch here once vpn-proxy provides it.
+constexpr Factory kNetvmFirewall[] = {Netvm, Firewall};
+constexpr Factory kTor[] = {TorPlaceholder};
+constexpr Factory kApp[] = {App};
+
+struct RoleRow {
+  qube::Role role;
+  std::span<const Factory> capabilities;
+};
+constexpr RoleRow kRoles[] = {
+    {qube::Role::kNet, kNetvmFirewall}, {qube::Role::kFirewall, kNetvmFirewall},
+    {qube::Role::kVpn, kNetvmFirewall}, {qube::Role::kTor, kTor},
+    {qube::Role::kApp, kApp},
+};
+
+}  // namespace
+
+CapabilityList CapabilitiesFor(qube::Role role, const CapabilityDeps& deps) {
+  CapabilityList out;
+  for (const RoleRow& row : kRoles)
+    if (row.role == role)
+      for (Factory make : row.capabilities) out.push_back(make(deps));
+  return out;
+}
+
+}  // namespace qnet::agent

@@ -1,0 +1,34 @@
+// The one table from a qube's role to its capabilities, in the order its
+// base chains jump to them (docs/architecture.md "Capabilities"). A new
+// role is its module's capability plus one row here.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "qnet/base/clock.h"
+#include "qnet/firewall/capability.h"
+#include "qnet/nft/committer.h"
+#include "qnet/qube/capability.h"
+#include "qnet/qube/role.h"
+
+namespace qnet::agent {
+
+// What capabilities are built with; borrowed, they must outlive them.
+struct CapabilityDeps {
+  std::string qube;
+  nft::Committer& nft;
+  firewall::Resolver resolve;
+  const Clock& clock;
+  // Hostname refresh floor: firewall::kMinRefresh, lower only in tests
+  // (qnet-agent-test --refresh-floor).
+  std::chrono::seconds refresh_floor = firewall::kMinRefresh;
+};
+
+using CapabilityList = std::vector<std::unique_ptr<qube::Capability>>;
+
+// The role's capabilities, built, in table order.
+CapabilityList CapabilitiesFor(qube::Role role, const CapabilityDeps& deps);
+
+}  // namespace qnet::agent
