@@ -114,10 +114,9 @@ TEST(NetvmCapability, ForwardDropsSpoofingAndVifToVifThenHandsClientTrafficToThe
   std::vector<nft::Exprs> exprs;
   for (const auto& r : cr.rules)
     if (r.chain == "netvm-forward") exprs.push_back(r.exprs);
-  const auto vif_to_vif =
-      std::find(exprs.begin(), exprs.end(),
-                nft::Concat(nft::IifNamePrefix("vif"), nft::OifNamePrefix("vif"), nft::Count(),
-                            nft::Drop()));
+  const auto vif_to_vif = std::find(
+      exprs.begin(), exprs.end(),
+      nft::Concat(nft::IifNamePrefix("vif"), nft::OifNamePrefix("vif"), nft::Count(), nft::Drop()));
   ASSERT_NE(vif_to_vif, exprs.end()) << "no vif-to-vif drop";
   EXPECT_LT(vif_to_vif - exprs.begin(), static_cast<long>(fwd.size()) - 2);
   // Client traffic (established too) goes to the firewall; the rest drops.
