@@ -29,8 +29,15 @@ ServiceReply FromResult(const Result<T>& r, auto&& to_out) {
 }
 
 json RowJson(const QubeRow& r) {
-  json j = {{"name", r.name},   {"state", r.state}, {"role", r.role}, {"label", r.label},
-            {"netvm", r.netvm}, {"ip", r.ip},       {"id", r.id},     {"pid", r.init_pid}};
+  // For scripts: null for what a qube does not have (no netvm, no process).
+  json j = {{"name", r.name},
+            {"state", r.state},
+            {"role", r.role},
+            {"label", r.label},
+            {"netvm", r.netvm ? json(*r.netvm) : json(nullptr)},
+            {"ip", r.ip},
+            {"id", r.id},
+            {"pid", r.init_pid != 0 ? json(r.init_pid) : json(nullptr)}};
   if (r.counters_ok)
     j["drops"] = {{"input", r.drops_input}, {"forward", r.drops_forward}, {"output", r.drops_output}};
   else
@@ -92,7 +99,10 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
          auto j = ParseInput(r);
          if (!j || !(*j)["qube"].is_string() || !(*j)["op"].is_string())
            return BadInput("admin.Firewall wants {qube, op, rules[], before, json}");
-         FirewallRequest fr{.qube = (*j)["qube"], .op = (*j)["op"], .json = j->value("json", false)};
+         FirewallRequest fr{.qube = (*j)["qube"],
+                            .op = (*j)["op"],
+                            .json = j->value("json", false),
+                            .raw = j->value("raw", false)};
          for (const auto& a : j->value("rules", json::array())) {
            if (!a.is_string()) return BadInput("rules must be strings");
            fr.rules.push_back(a.get<std::string>());

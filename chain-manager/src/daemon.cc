@@ -224,7 +224,7 @@ Result<std::vector<QubeRow>> Daemon::List() {
     r.id = q.spec.id;
     r.role = std::string(qube::RoleName(q.spec.role));
     r.label = std::string(qube::LabelName(q.spec.label));
-    r.netvm = q.spec.netvm.value_or("-");
+    r.netvm = q.spec.netvm;
     r.ip = q.addr4.ToString();
     auto it = qubes_.find(q.spec.name);
     if (it == qubes_.end()) {

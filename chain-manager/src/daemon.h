@@ -45,15 +45,18 @@ struct DaemonOptions {
 struct FirewallRequest {
   std::string qube;
   std::string op;
-  std::vector<std::string> rules;  // add: rule texts; del: a number or a rule
+  std::vector<std::string> rules;  // add, set: rule texts; del: a number or a rule
   std::optional<size_t> before;    // add --before N
   bool json = false;               // list --json
+  bool raw = false;                // list --raw
 };
 
 struct QubeRow {
-  std::string name, state, role, label, netvm, ip;
+  std::string name, state, role, label;
+  std::optional<std::string> netvm;  // none for a qube at the head of the chain
+  std::string ip;
   uint32_t id = 0;
-  pid_t init_pid = 0;
+  pid_t init_pid = 0;  // 0: not running
   uint64_t drops_input = 0, drops_forward = 0, drops_output = 0;
   bool counters_ok = false;
 };

@@ -25,10 +25,6 @@ Result<firewall::Rule> ParseGiven(const std::string& text, int64_t now) {
   return r;
 }
 
-bool AllDigits(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
 // One row per operation: what it does to the list (before anything is sent).
 using EditFn = Status (*)(firewall::RuleList&, const FirewallRequest&, int64_t);
 struct EditRow {
@@ -57,9 +53,11 @@ Status EditAdd(firewall::RuleList& l, const FirewallRequest& r, int64_t now) {
 Status EditDel(firewall::RuleList& l, const FirewallRequest& r, int64_t now) {
   if (r.rules.size() != 1) return Fail(Errc::kInvalidArgument, "del: give one rule number or RULE");
   const std::string& arg = r.rules[0];
-  if (AllDigits(arg)) {
-    if (arg.size() > 9) return Fail(Errc::kNotFound, fmt::format("del: no rule {}", arg));
-    return l.Remove(static_cast<size_t>(std::stoul(arg)));
+  // A rule never starts with a digit (its action comes first), so a number
+  // is a rule number.
+  if (!arg.empty() && arg[0] >= '0' && arg[0] <= '9') {
+    QNET_ASSIGN_OR_RETURN(size_t number, firewall::ParseRuleNumber(arg));
+    return l.Remove(number);
   }
   QNET_ASSIGN_OR_RETURN(firewall::Rule rule, ParseGiven(arg, now));
   return l.Remove(rule);
@@ -70,33 +68,75 @@ Status EditReset(firewall::RuleList& l, const FirewallRequest&, int64_t) {
   return OkStatus();
 }
 
+// The whole list at once (`set FILE`): every rule valid or nothing changes;
+// no rules at all is the explicit empty list (everything dropped).
+Status EditSet(firewall::RuleList& l, const FirewallRequest& r, int64_t now) {
+  QNET_ASSIGN_OR_RETURN(l, firewall::RuleList::Parse(r.rules, now));
+  return OkStatus();
+}
+
 constexpr EditRow kEdits[] = {
-    {"list", nullptr, false},   {"add", EditAdd, true},   {"del", EditDel, true},
-    {"reset", EditReset, true}, {"apply", nullptr, true},
+    {"list", nullptr, false}, {"add", EditAdd, true},     {"del", EditDel, true},
+    {"set", EditSet, true},   {"reset", EditReset, true}, {"apply", nullptr, true},
 };
 
-// The qvm-firewall table plus a HITS column (packets each rule matched,
-// as the netvm's kernel counted them; "-" when they could not be read).
-std::string ListJson(const firewall::RuleList& list, int64_t now,
+// A rule in the rule language's own field names, for scripts: numbers as
+// numbers, null for what the rule leaves unset (dsthost holds dst4/dst6
+// networks and host names alike; dstports the port or range as written in
+// rules, "443" or "8000-8080"; expire the unix time).
+nlohmann::json RuleJson(const firewall::Rule& r) {
+  using nlohmann::json;
+  json o;
+  o["action"] = std::string(firewall::ActionName(r.action));
+  o["dsthost"] = nullptr;
+  if (r.dst) {
+    if (const auto* p = std::get_if<IpPrefix>(&*r.dst))
+      o["dsthost"] = p->ToString();
+    else
+      o["dsthost"] = std::get<firewall::Hostname>(*r.dst).name;
+  }
+  o["proto"] = r.proto ? json(std::string(firewall::ProtoName(*r.proto))) : json(nullptr);
+  o["dstports"] = nullptr;
+  if (r.dstports)
+    o["dstports"] = r.dstports->lo == r.dstports->hi
+                        ? fmt::format("{}", r.dstports->lo)
+                        : fmt::format("{}-{}", r.dstports->lo, r.dstports->hi);
+  o["icmptype"] = r.icmptype ? json(*r.icmptype) : json(nullptr);
+  o["specialtarget"] = r.specialtarget ? json("dns") : json(nullptr);
+  o["expire"] = r.expire ? json(*r.expire) : json(nullptr);
+  o["comment"] = r.comment ? json(*r.comment) : json(nullptr);
+  return o;
+}
+
+// `list --json`: {"rules": [{"number", the rule's fields, "hits"}...],
+// "error", "notes"}; hits are the packets each rule matched as the netvm's
+// kernel counted them (null when they could not be read).
+std::string ListJson(const firewall::RuleList& list,
                      const std::optional<std::map<int, uint64_t>>& hits,
                      const nlohmann::json& state) {
   nlohmann::json rows = nlohmann::json::array();
-  const firewall::ListRow header = firewall::ListHeader();
   int n = 0;
-  for (const firewall::ListRow& row : firewall::ListRows(list, now)) {
-    nlohmann::json o;
-    for (size_t i = 0; i < row.size(); ++i) o[header[i]] = row[i];
-    o["HITS"] =
+  for (const firewall::Rule& rule : list.Effective()) {
+    nlohmann::json o = RuleJson(rule);
+    o["number"] = n;
+    o["hits"] =
         hits ? nlohmann::json(hits->contains(n) ? hits->at(n) : 0) : nlohmann::json(nullptr);
     rows.push_back(o);
     ++n;
   }
   return nlohmann::json{{"rules", rows},
-                        {"raw", list.Format()},
                         {"error", state.value("error", nlohmann::json())},
                         {"notes", state.value("notes", nlohmann::json::array())}}
              .dump() +
          "\n";
+}
+
+// `list --raw`: one canonical rule per line, as `qvm-firewall --raw` prints
+// them (the default list prints its rule, `action=accept`).
+std::string ListRaw(const firewall::RuleList& list) {
+  std::string out;
+  for (const firewall::Rule& rule : list.Effective()) out += firewall::FormatRule(rule) + "\n";
+  return out;
 }
 
 std::string ListTable(const firewall::RuleList& list, int64_t now,
@@ -112,7 +152,7 @@ std::string ListTable(const firewall::RuleList& list, int64_t now,
     rows.back().push_back(hits ? std::to_string(hits->contains(n) ? hits->at(n) : 0) : "-");
     ++n;
   }
-  std::string out = firewall::RenderTable(rows);
+  std::string out = firewall::RenderTable(rows) + firewall::ListFooter(list);
   if (state.contains("notes") && state["notes"].is_array())
     for (const auto& note : state["notes"])
       if (note.is_string()) out += "note: " + note.get<std::string>() + "\n";
@@ -182,8 +222,12 @@ Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
   bool expired = next.RemoveExpired(now) > 0;
   if (row->edit) QNET_TRY(row->edit(next, req, now));
   if (row->apply || expired) QNET_TRY(PushFirewallLocked(target, next));
-  if (req.op != "list")
-    return fmt::format("firewall {}: {} rules in force\n", req.qube, next.Effective().size());
+  if (req.op != "list") {
+    const size_t n = next.Effective().size();
+    if (n == 0) return fmt::format("firewall {}: no rules: everything is dropped\n", req.qube);
+    return fmt::format("firewall {}: {} rules in force\n", req.qube, n);
+  }
+  if (req.raw) return ListRaw(next);
   std::optional<std::map<int, uint64_t>> hits;
   nlohmann::json state = nlohmann::json::object();
   if (auto it = qubes_.find(netvm); it != qubes_.end()) {
@@ -195,7 +239,7 @@ Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
       if (!state.is_object()) state = nlohmann::json::object();
     }
   }
-  return req.json ? ListJson(next, now, hits, state) : ListTable(next, now, hits, state);
+  return req.json ? ListJson(next, hits, state) : ListTable(next, now, hits, state);
 }
 
 void Daemon::ExpireDue() {
@@ -227,7 +271,7 @@ Status Daemon::StoreFirewallLocked(const std::string& qube, const firewall::Rule
   for (config::QubeSpec& qs : spec_->qubes) {
     if (qs.name != qube) continue;
     std::erase_if(qs.extra, [](const config::Value::Member& m) { return m.key == "firewall"; });
-    if (!list.empty())
+    if (!list.is_default())
       qs.extra.push_back({.key = "firewall", .value = firewall::RuleListToValue(list)});
   }
   spec_text_ = config::FormatChainFile(*spec_);

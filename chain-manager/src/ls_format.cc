@@ -17,8 +17,11 @@ Result<std::string> FormatQubeTable(const std::string& rows_json, bool color) {
     if (r.contains("drops") && r["drops"].is_object())
       drops = fmt::format("{}/{}/{}", r["drops"].value("input", 0ULL),
                           r["drops"].value("forward", 0ULL), r["drops"].value("output", 0ULL));
+    const std::string netvm = r.contains("netvm") && r["netvm"].is_string()
+                                  ? r["netvm"].get<std::string>()
+                                  : std::string("-");
     table.push_back({r.value("name", ""), r.value("state", ""), r.value("role", ""),
-                     r.value("label", ""), r.value("netvm", ""), r.value("ip", ""), drops});
+                     r.value("label", ""), netvm, r.value("ip", ""), drops});
   }
   std::array<size_t, 7> width{};
   for (const auto& row : table)
@@ -31,7 +34,8 @@ Result<std::string> FormatQubeTable(const std::string& rows_json, bool color) {
       std::string cell = last ? row[i] : fmt::format("{:<{}}", row[i], width[i]);
       if (i == 3 && n > 0 && color) {
         auto label = qube::ParseLabel(row[i]);
-        if (label) cell = fmt::format("{}{}{}", qube::LabelAnsiColor(*label), cell, qube::kAnsiReset);
+        if (label)
+          cell = fmt::format("{}{}{}", qube::LabelAnsiColor(*label), cell, qube::kAnsiReset);
       }
       out += cell;
       out += i + 1 < row.size() ? "  " : "\n";

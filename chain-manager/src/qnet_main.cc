@@ -2,13 +2,13 @@
 // instance's qnetd over its root-only socket.
 #include <unistd.h>
 
-#include <thread>
-
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cleanup.h"
 #include "client.h"
+#include "firewall_cli.h"
 #include "ls_format.h"
 #include "qnet/base/fd.h"
 #include "qnet/base/process.h"
@@ -24,9 +24,8 @@ struct Args {
   std::vector<std::string> command;
   std::string svg;
   int count = 1;
-  std::string fw_op;  // the firewall subcommand's operation
-  std::vector<std::string> rules;
-  int before = -1;
+  FirewallArgs fw;      // `qnet firewall QUBE OP ...`
+  bool reload = false;  // firewall --reload
 };
 
 // Prints a call's output and returns the exit code the CLI should exit with.
@@ -87,8 +86,10 @@ int CmdDown(const Instance& inst, const Args& a) {
 int CmdLs(const Instance& inst, const Args& a) {
   auto ch = ConnectDaemon(inst, ::access(inst.state_file().c_str(), F_OK) == 0);
   if (!ch) {
-    if (a.json) fmt::print("[]\n");
-    else fmt::print("no chain is up (instance {})\n", inst.name());
+    if (a.json)
+      fmt::print("[]\n");
+    else
+      fmt::print("no chain is up (instance {})\n", inst.name());
     return 0;
   }
   auto r = AdminCall(*ch, "admin.List", "{}");
@@ -149,10 +150,38 @@ int CmdTestReload(const Instance& inst, const Args& a) {
 }
 #endif
 
+// `set FILE`'s text ('-': stdin).
+Result<std::string> ReadRuleText(const std::string& path) {
+  if (path != "-") return ReadFile(path);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(0, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  if (n < 0) return Fail(ErrnoError("read stdin", errno));
+  return text;
+}
+
 int CmdFirewall(const Instance& inst, const Args& a) {
-  nlohmann::json in = {{"qube", a.qube}, {"op", a.fw_op}, {"rules", a.rules}, {"json", a.json}};
-  if (a.before >= 0) in["before"] = a.before;
-  return CallDaemon(inst, true, "admin.Firewall", in);
+  std::string text;
+  if (a.fw.op == "set") {
+    auto t = ReadRuleText(a.file);
+    if (!t) return Finish(Fail(t.error()));
+    text = std::move(*t);
+  }
+  auto in = FirewallRequest(a.fw, a.file == "-" ? "stdin" : a.file, text);
+  if (!in) {
+    fmt::print(stderr, "qnet: {}\n", in.error().message());
+    return 2;
+  }
+  // --reload: the netvm applies the list again, then the operation runs.
+  if (a.reload && a.fw.op != "apply") {
+    FirewallArgs apply{.qube = a.fw.qube, .op = "apply"};
+    auto ch = ConnectDaemon(inst, true);
+    if (!ch) return Finish(Fail(ch.error()));
+    auto r = AdminCall(*ch, "admin.Firewall", FirewallRequest(apply)->dump());
+    if (!r || r->exit_code != 0) return Finish(r);
+  }
+  return CallDaemon(inst, true, "admin.Firewall", *in);
 }
 
 }  // namespace
@@ -200,36 +229,48 @@ int main(int argc, char** argv) {
 #endif
 
   auto* fw = app.add_subcommand("firewall", "a qube's firewall rules (as qvm-firewall)");
-  fw->add_option("QUBE", a.qube)->required();
-  fw->require_subcommand(1);
-  // One row per operation: name, help, whether it takes rules.
+  fw->add_option("QUBE", a.fw.qube)->required();
+  fw->add_flag("--reload,-r", a.reload, "have the netvm apply the rules again");
+  fw->add_flag("--raw", a.fw.raw, "list: one canonical rule per line (as qvm-firewall --raw)");
+  fw->require_subcommand(0, 1);  // none: list
+  // One row per operation: name, help, its options.
   struct FwRow {
     const char* name;
     const char* help;
-    const char* args;  // nullptr: none
+    void (*options)(CLI::App*, Args&);
   };
-  for (const FwRow& r : {FwRow{"list", "show the rules with hit counts", nullptr},
-                         FwRow{"add", "add rules (qvm-firewall syntax)", "RULE"},
-                         FwRow{"del", "remove rule number N, or the rule RULE", "N|RULE"},
-                         FwRow{"reset", "back to the default (accept)", nullptr},
-                         FwRow{"apply", "apply the rules again", nullptr}}) {
+  for (const FwRow& r : {
+           FwRow{"list", "show the rules with hit counts",
+                 [](CLI::App*sub, Args&a) {
+                   sub->add_flag("--json", a.fw.json, "for scripts: the rules' fields, hits");
+                   sub->add_flag("--raw", a.fw.raw, "one canonical rule per line");
+                 }},
+           FwRow{"add",
+                 "add ONE rule: ACTION [DSTHOST [PROTO [DSTPORTS|ICMPTYPE]]] and/or key=value",
+                 [](CLI::App*sub, Args&a) {
+                   sub->add_option("--before", a.fw.before, "insert before rule N (0 = first)");
+                   sub->add_flag("--rules", a.fw.several, "each argument is a whole rule");
+                   sub->add_option("RULE", a.fw.words)->required();
+                 }},
+           FwRow{"del", "remove rule number N, or the rule RULE",
+                 [](CLI::App*sub, Args&a) {
+                   sub->add_option("--rule-no", a.fw.rule_no, "the rule's number (0 = first)");
+                   sub->add_option("RULE", a.fw.words, "N, or the words of one rule");
+                 }},
+           FwRow{"set", "replace the list with the rules of FILE (one per line, - for stdin)",
+                 [](CLI::App*sub, Args&a) { sub->add_option("FILE", a.file)->required(); }},
+           FwRow{"reset", "back to the default (accept)", nullptr},
+           FwRow{"apply", "apply the rules again", nullptr},
+       }) {
     auto* sub = fw->add_subcommand(r.name, r.help);
-    sub->callback([&a, name = std::string(r.name)] { a.fw_op = name; });
-    if (r.args) sub->add_option(r.args, a.rules)->required();
-    if (std::string(r.name) == "list") sub->add_flag("--json", a.json);
-    if (std::string(r.name) == "add")
-      sub->add_option("--before", a.before, "insert before rule N (0 = first)")
-          ->check(CLI::Validator(
-              [](std::string& v) -> std::string {
-                const bool digits = !v.empty() && v.size() <= 9 &&
-                                    v.find_first_not_of("0123456789") == std::string::npos;
-                return digits ? "" : "a rule number (0 = first) is expected, got '" + v + "'";
-              },
-              "N"));
+    sub->callback([&a, name = std::string(r.name)] { a.fw.op = name; });
+    if (r.options) r.options(sub, a);
   }
   table.emplace_back(fw, CmdFirewall);
 
   CLI11_PARSE(app, argc, argv);
+  // `qnet firewall QUBE --reload` alone reloads, as qvm-firewall's does.
+  if (fw->parsed() && fw->get_subcommands().empty() && a.reload) a.fw.op = "apply";
   if (::geteuid() != 0) {
     fmt::print(stderr, "qnet: must run as root (qnetd's socket is root-only)\n");
     return 1;

@@ -7,7 +7,9 @@ namespace {
 
 using nlohmann::json;
 
+// null: the default list (accept); [] an explicit empty list (drop all).
 json RulesJson(const RuleList& rules) {
+  if (rules.is_default()) return nullptr;
   json out = json::array();
   for (const std::string& r : rules.Format()) out.push_back(r);
   return out;

@@ -10,116 +10,6 @@
 namespace qnet::firewall {
 namespace {
 
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-// clang 14 has no aggregate deduction, so spell the guide out.
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
-std::string Hex(const nft::Bytes& b) {
-  std::string out = "0x";
-  for (size_t i = 0; i < b.size(); ++i) {
-    if (i > 0 && i % 4 == 0) out += " 0x";
-    out += fmt::format("{:02x}", b[i]);
-  }
-  return out;
-}
-
-std::string Reg(uint32_t r) {
-  if (r >= NFT_REG32_00) return fmt::format("reg32 {:02}", r - NFT_REG32_00);
-  return fmt::format("reg {}", r);
-}
-
-std::string MetaKey(uint32_t key) {
-  static const std::map<uint32_t, std::string_view> kNames = {
-      {NFT_META_IIFNAME, "iifname"}, {NFT_META_OIFNAME, "oifname"}, {NFT_META_NFPROTO, "nfproto"},
-      {NFT_META_L4PROTO, "l4proto"}, {NFT_META_TIME_NS, "time"},    {NFT_META_SKUID, "skuid"},
-  };
-  auto it = kNames.find(key);
-  return it != kNames.end() ? std::string(it->second) : fmt::format("key {}", key);
-}
-
-std::string CtKey(uint32_t key) {
-  static const std::map<uint32_t, std::string_view> kNames = {
-      {NFT_CT_STATE, "state"}, {NFT_CT_DST_IP, "dst_ip"}, {NFT_CT_DST_IP6, "dst_ip6"}};
-  auto it = kNames.find(key);
-  return it != kNames.end() ? std::string(it->second) : fmt::format("key {}", key);
-}
-
-std::string VerdictText(const nft::Verdict& v) {
-  switch (v.code) {
-    case nft::VerdictCode::kAccept:
-      return "accept";
-    case nft::VerdictCode::kDrop:
-      return "drop";
-    case nft::VerdictCode::kJump:
-      return "jump " + v.chain;
-    case nft::VerdictCode::kGoto:
-      return "goto " + v.chain;
-    case nft::VerdictCode::kReturn:
-      return "return";
-    case nft::VerdictCode::kContinue:
-      return "continue";
-  }
-  return "?";
-}
-
-std::string ExprText(const nft::Expr& e) {
-  return std::visit(Overloaded{
-                        [](const nft::Meta& m) {
-                          return fmt::format("meta load {} => {}", MetaKey(m.key), Reg(m.dreg));
-                        },
-                        [](const nft::Payload& p) {
-                          return fmt::format("payload load {}b @ {} header + {} => {}", p.len,
-                                             nft::PayloadBaseName(p.base), p.offset, Reg(p.dreg));
-                        },
-                        [](const nft::Cmp& c) {
-                          return fmt::format("cmp {} {} {}", nft::CmpOpName(c.op), Reg(c.sreg),
-                                             Hex(c.data));
-                        },
-                        [](const nft::Bitwise& b) {
-                          return fmt::format("bitwise {} = ({} & {}) ^ {}", Reg(b.dreg),
-                                             Reg(b.sreg), Hex(b.mask), Hex(b.xor_value));
-                        },
-                        [](const nft::Range& r) {
-                          return fmt::format("range {} {} {} {}",
-                                             r.op == NFT_RANGE_EQ ? "eq" : "neq", Reg(r.sreg),
-                                             Hex(r.from), Hex(r.to));
-                        },
-                        [](const nft::Verdict& v) { return "immediate reg 0 " + VerdictText(v); },
-                        [](const nft::ImmediateData& d) {
-                          return fmt::format("immediate {} {}", Reg(d.dreg), Hex(d.data));
-                        },
-                        [](const nft::Counter&) { return std::string("counter"); },
-                        [](const nft::ObjRef& o) { return "objref counter " + o.name; },
-                        [](const nft::Lookup& l) {
-                          std::string out = fmt::format("lookup {} set {}", Reg(l.sreg), l.set);
-                          if (l.dreg) out += " dreg " + Reg(*l.dreg);
-                          if (l.invert) out += " inverted";
-                          return out;
-                        },
-                        [](const nft::Byteorder& b) {
-                          return fmt::format("byteorder {} = {}({}, {}, {})", Reg(b.dreg),
-                                             b.op == NFT_BYTEORDER_HTON ? "hton" : "ntoh",
-                                             Reg(b.sreg), b.size, b.len);
-                        },
-                        [](const nft::Ct& c) {
-                          std::string dir;
-                          if (c.direction) dir = *c.direction == 0 ? " original" : " reply";
-                          return fmt::format("ct load {}{} => {}", CtKey(c.key), dir, Reg(c.dreg));
-                        },
-                        [](const nft::Nat&) { return std::string("nat"); },
-                        [](const nft::Masq&) { return std::string("masq"); },
-                        [](const nft::Reject& r) {
-                          return fmt::format("reject type {} code {}", r.type, r.code);
-                        },
-                        [](const nft::Unsupported& u) { return "UNSUPPORTED " + u.what; },
-                    },
-                    e);
-}
-
 std::string FieldText(const nft::Bytes& key, nft::DataType type) {
   if (type == nft::DataType::kIpv4Addr && key.size() == 4) {
     return IpAddr::V4(key[0], key[1], key[2], key[3]).ToString();
@@ -133,7 +23,7 @@ std::string FieldText(const nft::Bytes& key, nft::DataType type) {
     std::string name(key.begin(), key.end());
     return fmt::format("\"{}\"", name.substr(0, name.find('\0')));
   }
-  return Hex(key);
+  return nft::HexBytes(key);
 }
 
 // A key as nft lists it: fields joined by " . " (each padded to 4 bytes in
@@ -144,18 +34,18 @@ std::string KeyText(const nft::Bytes& key, const std::vector<nft::DataType>& typ
   size_t at = 0;
   for (nft::DataType t : type) {
     const size_t len = nft::DataTypeLen(t);
-    if (at + len > key.size()) return Hex(key);
+    if (at + len > key.size()) return nft::HexBytes(key);
     out += (out.empty() ? "" : " . ") +
            FieldText(nft::Bytes(key.begin() + at, key.begin() + at + len), t);
     at += (len + 3) / 4 * 4;
   }
-  return at == key.size() ? out : Hex(key);
+  return at == key.size() ? out : nft::HexBytes(key);
 }
 
 std::string ElementText(const nft::SetElement& e, const std::vector<nft::DataType>& type) {
   std::string out = "element " + KeyText(e.key, type);
-  if (e.verdict) out += " : " + VerdictText(*e.verdict);
-  if (e.data) out += " : " + Hex(*e.data);
+  if (e.verdict) out += " : " + nft::ToString(*e.verdict);
+  if (e.data) out += " : " + nft::HexBytes(*e.data);
   if (e.timeout) out += fmt::format(" timeout {}s", e.timeout->count() / 1000);
   return out;
 }
@@ -179,7 +69,7 @@ void AppendChains(std::string& out, const std::vector<nft::Chain>& chains,
     for (const nft::Rule& r : rules) {
       if (r.chain != c.name) continue;
       std::string line;
-      for (const nft::Expr& e : r.exprs) line += (line.empty() ? "" : " | ") + ExprText(e);
+      for (const nft::Expr& e : r.exprs) line += (line.empty() ? "" : " | ") + nft::ToString(e);
       out += fmt::format("  [{}] {}\n", r.comment.value_or("-"), line);
     }
   }

@@ -23,6 +23,8 @@ Status ValidateDst(const Destination& dst) {
       return Invalid(Field::kDst,
                      fmt::format("prefix length {} out of range 0-{}", prefix->len(), max));
     }
+    Status s = internal::CheckNoHostBits(*prefix);
+    if (!s) return FieldError(Field::kDst, s.error());
     return OkStatus();
   }
   Status s = internal::CheckHostname(std::get<Hostname>(dst).name);

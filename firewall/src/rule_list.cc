@@ -11,7 +11,6 @@ namespace qnet::firewall {
 namespace {
 
 Rule AcceptAll() { return Rule{.action = Action::kAccept}; }
-Rule DropAll() { return Rule{.action = Action::kDrop}; }
 
 }  // namespace
 
@@ -26,12 +25,12 @@ Result<RuleList> RuleList::Parse(std::span<const std::string> lines, int64_t now
 }
 
 std::vector<Rule> RuleList::Effective() const {
-  if (rules_.empty()) return {AcceptAll()};
+  if (default_) return {AcceptAll()};
   return rules_;
 }
 
 bool RuleList::IsDefaultAccept() const {
-  return rules_.empty() || (rules_.size() == 1 && rules_[0] == AcceptAll());
+  return default_ || (rules_.size() == 1 && rules_[0] == AcceptAll());
 }
 
 Status RuleList::Add(Rule rule, std::optional<size_t> before) {
@@ -44,18 +43,21 @@ Status RuleList::Add(Rule rule, std::optional<size_t> before) {
   }
   rules.insert(rules.begin() + static_cast<std::ptrdiff_t>(at), std::move(rule));
   rules_ = std::move(rules);
+  default_ = false;
   return OkStatus();
 }
 
 Status RuleList::Remove(size_t number) {
   std::vector<Rule> rules = Effective();
   if (number >= rules.size()) {
+    if (rules.empty())
+      return Fail(Errc::kNotFound, fmt::format("no rule {} (the list is empty)", number));
     return Fail(Errc::kNotFound,
                 fmt::format("no rule {} (rules are numbered 0-{})", number, rules.size() - 1));
   }
   rules.erase(rules.begin() + static_cast<std::ptrdiff_t>(number));
   rules_ = std::move(rules);
-  KeepNonEmpty();
+  default_ = false;
   return OkStatus();
 }
 
@@ -67,19 +69,12 @@ Status RuleList::Remove(const Rule& rule) {
   }
   rules.erase(it);
   rules_ = std::move(rules);
-  KeepNonEmpty();
+  default_ = false;
   return OkStatus();
 }
 
 size_t RuleList::RemoveExpired(int64_t now) {
-  size_t removed = std::erase_if(rules_, [now](const Rule& r) { return IsExpired(r, now); });
-  if (removed > 0) KeepNonEmpty();
-  return removed;
-}
-
-void RuleList::KeepNonEmpty() {
-  // An edit that leaves nothing must not fall back to the default accept.
-  if (rules_.empty()) rules_.push_back(DropAll());
+  return std::erase_if(rules_, [now](const Rule& r) { return IsExpired(r, now); });
 }
 
 std::vector<std::string> RuleList::Format() const {
@@ -87,6 +82,16 @@ std::vector<std::string> RuleList::Format() const {
   out.reserve(rules_.size());
   for (const Rule& r : rules_) out.push_back(FormatRule(r));
   return out;
+}
+
+Result<size_t> ParseRuleNumber(std::string_view text) {
+  const bool digits = !text.empty() && text.size() <= 9 &&
+                      text.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!digits) {
+    return Fail(Errc::kInvalidArgument,
+                fmt::format("'{}' is not a rule number (0 = first)", internal::Sanitize(text, 40)));
+  }
+  return static_cast<size_t>(std::stoul(std::string(text)));
 }
 
 ListRow ListHeader() {
@@ -133,12 +138,16 @@ std::string RenderTable(std::span<const std::vector<std::string>> rows) {
   return out;
 }
 
+std::string ListFooter(const RuleList& list) {
+  return list.Effective().empty() ? "(no rules: everything is dropped)\n" : "";
+}
+
 std::string FormatListTable(const RuleList& list, int64_t now) {
   std::vector<std::vector<std::string>> rows;
   ListRow header = ListHeader();
   rows.emplace_back(header.begin(), header.end());
   for (const ListRow& r : ListRows(list, now)) rows.emplace_back(r.begin(), r.end());
-  return RenderTable(rows);
+  return RenderTable(rows) + ListFooter(list);
 }
 
 }  // namespace qnet::firewall

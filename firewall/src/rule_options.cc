@@ -1,5 +1,6 @@
 #include "rule_options.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <array>
@@ -107,6 +108,7 @@ Status ParseDst(std::string_view value, Family family, Rule& rule) {
   if (family == Family::kV6 && !prefix.addr().is_v6()) {
     return Invalid(fmt::format("'{}' is not an IPv6 address or network", value));
   }
+  QNET_TRY(CheckNoHostBits(prefix));
   rule.dst = prefix;
   return OkStatus();
 }
@@ -281,6 +283,13 @@ const FieldRow& FieldInfo(Field field) { return kFields[static_cast<size_t>(fiel
 std::span<const Field> KeywordOrder() { return kKeywordOrder; }
 std::span<const Field> ColumnOrder() { return kColumnOrder; }
 
+Status CheckNoHostBits(const IpPrefix& prefix) {
+  IpPrefix network = prefix.Network();
+  if (network.addr() == prefix.addr()) return OkStatus();
+  return Invalid(fmt::format("{} has host bits set (the network is {})", prefix.ToString(),
+                             network.ToString()));
+}
+
 Status CheckSafeChars(std::string_view value) {
   for (char c : value) {
     if (IsLower(c) || IsUpper(c) || IsDigit(c)) continue;
@@ -292,6 +301,10 @@ Status CheckSafeChars(std::string_view value) {
 }
 
 Status CheckComment(std::string_view comment) {
+  if (comment.size() > kMaxCommentLength) {
+    return Invalid(
+        fmt::format("{} characters, at most {} allowed", comment.size(), kMaxCommentLength));
+  }
   for (char c : comment) {
     if (IsLower(c) || IsUpper(c) || IsDigit(c)) continue;
     if (std::string_view(":;,./-_[] ").find(c) != std::string_view::npos) continue;
@@ -303,9 +316,11 @@ Status CheckComment(std::string_view comment) {
 
 Status CheckHostname(std::string_view name) {
   for (char c : name) {
-    if (IsLower(c) || IsDigit(c) || c == '-' || c == '.' || c == '_') continue;
+    if (IsLower(c) || IsDigit(c) || c == '-' || c == '.') continue;
     if (IsUpper(c)) return Invalid(fmt::format("hostname '{}' must be lowercase", name));
-    return Invalid(fmt::format("character {} not allowed in a hostname", Printable(c)));
+    return Invalid(fmt::format(
+        "character {} not allowed in a hostname (RFC 1123: letters, digits, '-' and '.')",
+        Printable(c)));
   }
   std::string_view rest = name;
   if (!rest.empty() && rest.back() == '.') rest.remove_suffix(1);  // a rooted name
@@ -315,12 +330,32 @@ Status CheckHostname(std::string_view name) {
   size_t start = 0;
   while (start <= rest.size()) {
     size_t dot = rest.find('.', start);
-    size_t len = (dot == std::string_view::npos ? rest.size() : dot) - start;
-    if (len == 0 || len > 63) {
+    std::string_view label = rest.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (label.empty() || label.size() > 63) {
       return Invalid(fmt::format("'{}' is not a hostname (labels of 1-63 characters)", name));
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      return Invalid(fmt::format(
+          "'{}' is not a hostname (RFC 1123: a label starts and ends with a letter or digit)",
+          name));
     }
     if (dot == std::string_view::npos) break;
     start = dot + 1;
+  }
+  // "accept accept" is a typo, never a host named "accept".
+  if (rest == "accept" || rest == "drop") {
+    return Invalid(fmt::format("'{}' is an action, not a hostname (one action per rule)", name));
+  }
+  // inet_aton (and so getaddrinfo) reads "0xcb00710a", "3405803786" or
+  // "10.1" as IPv4 addresses: such a name would match an address nobody
+  // wrote as one.
+  in_addr numeric{};
+  if (inet_aton(std::string(rest).c_str(), &numeric) != 0) {
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &numeric, text, sizeof text);
+    return Invalid(fmt::format(
+        "'{}' is not a hostname (resolvers read it as the IPv4 address {}: write dst4={})", name,
+        text, text));
   }
   return OkStatus();
 }

@@ -30,6 +30,11 @@ inline constexpr size_t kFieldCount = 8;
 // anything past the year 9999, which also keeps now + N from overflowing.
 inline constexpr int64_t kMaxExpire = 253402300799;
 
+// The longest comment accepted. Qubes' rule model checks only the comment's
+// characters; the cap keeps a rule list a few kilobytes, as it travels to the
+// agent and back in every listing.
+inline constexpr size_t kMaxCommentLength = 256;
+
 struct ParseContext {
   int64_t now = 0;
 };
@@ -68,7 +73,13 @@ std::span<const Field> ColumnOrder();
 // Character-set checks shared by the parser and Validate.
 Status CheckSafeChars(std::string_view value);
 Status CheckComment(std::string_view comment);
+// RFC 1123 host names: labels of letters, digits and '-' (neither first nor
+// last), 1-63 characters; not an action word, not a name a resolver would
+// read as an IPv4 address ("0xcb00710a").
 Status CheckHostname(std::string_view name);
+// A network written with host bits set ("203.0.113.10/24") is refused, as
+// Python's ipaddress (strict) refuses it.
+Status CheckNoHostBits(const IpPrefix& prefix);
 
 // Untrusted text made fit for an error message: control and non-ASCII bytes
 // become '?', and text longer than `max` is cut with "...".

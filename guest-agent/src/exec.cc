@@ -51,7 +51,9 @@ namespace {
   char* envp[] = {kPath, kHome, kLang, nullptr};
   ::execvpe(argv[0], argv.data(), envp);
   int e = errno;
-  const char* msg = e == ENOENT ? "qnet-agent: command not found\n" : "qnet-agent: cannot execute\n";
+  // As a shell words it: "NAME: command not found" (only write(2) after fork).
+  const char* msg = e == ENOENT ? ": command not found\n" : ": cannot execute\n";
+  (void)!::write(2, argv[0], std::strlen(argv[0]));
   (void)!::write(2, msg, std::strlen(msg));
   ::_exit(e == ENOENT ? 127 : 126);
 }

@@ -158,17 +158,4 @@ Batch ReplaceChainsBatch(std::map<std::string, std::vector<Rule>>&& chains,
   return b;
 }
 
-Batch UnsafeReplaceTableBatch(const std::vector<std::string>& capabilities,
-                              const std::map<std::string, std::vector<Rule>>& chains,
-                              const std::vector<SetContents>& sets) {
-  Batch b;
-  b.DelTable(QnetTable());
-  AddLockdownObjects(b);
-  AddCapabilityChains(b, capabilities);
-  FillBaseChains(b, capabilities, /*flush=*/false);
-  ReplaceContents(b, std::map<std::string, std::vector<Rule>>(chains),
-                  std::vector<SetContents>(sets), /*flush=*/false);
-  return b;
-}
-
 }  // namespace qnet::nft

@@ -2,10 +2,12 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include <cassert>
 #include <cstring>
+#include <memory>
 
 #include "expr_codec.h"
 #include "nftnl_ptr.h"
@@ -116,6 +118,30 @@ void EncodeRule(Writer& w, const Op& op) {
   w.Finish(nlh);
 }
 
+// nft's byte orders (its enum byteorder), as it records them per set.
+constexpr uint32_t kHostEndian = 1;
+constexpr uint32_t kBigEndian = 2;
+
+uint32_t ByteOrder(DataType t) {
+  // Names and marks are host-order data; addresses, ports and protocols are
+  // network order. Concatenations carry none of their own (0), as nft's.
+  return t == DataType::kIfname || t == DataType::kMark ? kHostEndian : kBigEndian;
+}
+
+// The set's userdata as nft writes it (key and data byte orders): without
+// it `nft list` prints an ifname key "vif3.0" as "" and a listing saved and
+// loaded again with `nft -f` would make a set that matches nothing.
+void PutSetUserdata(nftnl_set* s, const Set& set) {
+  std::unique_ptr<nftnl_udata_buf, decltype(&nftnl_udata_buf_free)> buf(
+      nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN), &nftnl_udata_buf_free);
+  const uint32_t key_order = set.key.size() == 1 ? ByteOrder(set.key[0]) : 0;
+  nftnl_udata_put_u32(buf.get(), NFTNL_UDATA_SET_KEYBYTEORDER, key_order);
+  if (set.data && *set.data != DataType::kVerdict)
+    nftnl_udata_put_u32(buf.get(), NFTNL_UDATA_SET_DATABYTEORDER, ByteOrder(*set.data));
+  nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(buf.get()),
+                     nftnl_udata_buf_len(buf.get()));
+}
+
 SetPtr SetHandle(const Op& op) {
   SetPtr s(nftnl_set_alloc());
   nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, op.table.name.c_str());
@@ -156,6 +182,7 @@ void EncodeNewSet(Writer& w, const Op& op) {
     nftnl_set_set_data(s.get(), NFTNL_SET_DESC_CONCAT, field_len,
                        static_cast<uint32_t>(set.key.size()));
   }
+  PutSetUserdata(s.get(), set);
   nlmsghdr* nlh = w.Start(NFT_MSG_NEWSET, op.table.family, kCreate, op.seq, 0);
   nftnl_set_nlmsg_build_payload(nlh, s.get());
   w.Finish(nlh);

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "overloaded.h"
 
@@ -11,17 +14,25 @@ namespace {
 
 using internal::Overloaded;
 
-// Register words as nft --debug=netlink prints them (host-order 32-bit words).
-std::string Hex(const Bytes& b) {
-  std::string out;
-  for (size_t i = 0; i < b.size(); i += 4) {
-    uint32_t w = 0;
-    for (size_t j = 0; j < 4 && i + j < b.size(); ++j) w |= uint32_t{b[i + j]} << (8 * j);
-    if (!out.empty()) out += ' ';
-    out += fmt::format("0x{:08x}", w);
-  }
-  return out;
+std::string Reg(uint32_t r) {
+  if (r >= NFT_REG32_00) return fmt::format("reg32 {:02}", r - NFT_REG32_00);
+  return fmt::format("reg {}", r);
 }
+
+std::string KeyName(std::span<const std::pair<uint32_t, std::string_view>> names, uint32_t key) {
+  for (const auto& [k, name] : names)
+    if (k == key) return std::string(name);
+  return fmt::format("key {}", key);
+}
+
+constexpr std::pair<uint32_t, std::string_view> kMetaKeys[] = {
+    {NFT_META_LEN, "len"},         {NFT_META_PROTOCOL, "protocol"}, {NFT_META_MARK, "mark"},
+    {NFT_META_IIF, "iif"},         {NFT_META_OIF, "oif"},           {NFT_META_IIFNAME, "iifname"},
+    {NFT_META_OIFNAME, "oifname"}, {NFT_META_NFPROTO, "nfproto"},   {NFT_META_L4PROTO, "l4proto"},
+    {NFT_META_SKUID, "skuid"},     {NFT_META_SKGID, "skgid"},       {NFT_META_TIME_NS, "time"},
+};
+constexpr std::pair<uint32_t, std::string_view> kCtKeys[] = {
+    {NFT_CT_STATE, "state"}, {NFT_CT_DST_IP, "dst_ip"}, {NFT_CT_DST_IP6, "dst_ip6"}};
 
 }  // namespace
 
@@ -159,65 +170,77 @@ uint32_t SetKeyTypeId(const Set& s) {
   return id;
 }
 
+std::string HexBytes(const Bytes& b) {
+  std::string out = "0x";
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i > 0 && i % 4 == 0) out += " 0x";
+    out += fmt::format("{:02x}", b[i]);
+  }
+  return out;
+}
+
+std::string ToString(const Verdict& v) {
+  if (v.code == VerdictCode::kJump || v.code == VerdictCode::kGoto)
+    return fmt::format("{} {}", VerdictName(v.code), v.chain);
+  return VerdictName(v.code);
+}
+
 std::string ToString(const Expr& e) {
   return std::visit(
       Overloaded{
-          [](const Meta& m) { return fmt::format("[ meta load {} => reg {} ]", m.key, m.dreg); },
+          [](const Meta& m) {
+            return fmt::format("meta load {} => {}", KeyName(kMetaKeys, m.key), Reg(m.dreg));
+          },
           [](const Payload& p) {
-            return fmt::format("[ payload load {}b @ {} header + {} => reg {} ]", p.len,
-                               PayloadBaseName(p.base), p.offset, p.dreg);
+            return fmt::format("payload load {}b @ {} header + {} => {}", p.len,
+                               PayloadBaseName(p.base), p.offset, Reg(p.dreg));
           },
           [](const Cmp& c) {
-            return fmt::format("[ cmp {} reg {} {} ]", CmpOpName(c.op), c.sreg, Hex(c.data));
+            return fmt::format("cmp {} {} {}", CmpOpName(c.op), Reg(c.sreg), HexBytes(c.data));
           },
           [](const Bitwise& b) {
-            return fmt::format("[ bitwise reg {} = ( reg {} & {} ) ^ {} ]", b.dreg, b.sreg,
-                               Hex(b.mask), Hex(b.xor_value));
+            return fmt::format("bitwise {} = ({} & {}) ^ {}", Reg(b.dreg), Reg(b.sreg),
+                               HexBytes(b.mask), HexBytes(b.xor_value));
           },
           [](const Range& r) {
-            return fmt::format("[ range {} reg {} {} {} ]", r.op == NFT_RANGE_EQ ? "eq" : "neq",
-                               r.sreg, Hex(r.from), Hex(r.to));
+            return fmt::format("range {} {} {} {}", r.op == NFT_RANGE_EQ ? "eq" : "neq",
+                               Reg(r.sreg), HexBytes(r.from), HexBytes(r.to));
           },
-          [](const Verdict& v) {
-            return v.chain.empty()
-                       ? fmt::format("[ immediate reg 0 {} ]", VerdictName(v.code))
-                       : fmt::format("[ immediate reg 0 {} -> {} ]", VerdictName(v.code), v.chain);
-          },
+          [](const Verdict& v) { return "immediate reg 0 " + ToString(v); },
           [](const ImmediateData& d) {
-            return fmt::format("[ immediate reg {} {} ]", d.dreg, Hex(d.data));
+            return fmt::format("immediate {} {}", Reg(d.dreg), HexBytes(d.data));
           },
           [](const Byteorder& b) {
-            return fmt::format("[ byteorder reg {} = {}(reg {}, {}, {}) ]", b.dreg,
-                               b.op == NFT_BYTEORDER_HTON ? "hton" : "ntoh", b.sreg, b.size,
+            return fmt::format("byteorder {} = {}({}, {}, {})", Reg(b.dreg),
+                               b.op == NFT_BYTEORDER_HTON ? "hton" : "ntoh", Reg(b.sreg), b.size,
                                b.len);
           },
-          [](const Counter&) { return std::string("[ counter ]"); },
-          [](const ObjRef& o) { return fmt::format("[ objref type 1 name {} ]", o.name); },
+          [](const Counter&) { return std::string("counter"); },
+          [](const ObjRef& o) { return "objref counter " + o.name; },
           [](const Lookup& l) {
-            std::string s = fmt::format("[ lookup reg {} set {}", l.sreg, l.set);
-            if (l.dreg) s += fmt::format(" dreg {}", *l.dreg);
-            if (l.invert) s += " 0x1";
-            return s + " ]";
+            std::string s = fmt::format("lookup {} set {}", Reg(l.sreg), l.set);
+            if (l.dreg) s += " dreg " + Reg(*l.dreg);
+            if (l.invert) s += " inverted";
+            return s;
           },
           [](const Ct& c) {
-            std::string s = fmt::format("[ ct load {} => reg {}", c.key, c.dreg);
-            if (c.direction) s += fmt::format(" , dir {}", *c.direction);
-            return s + " ]";
+            std::string dir;
+            if (c.direction) dir = *c.direction == 0 ? " original" : " reply";
+            return fmt::format("ct load {}{} => {}", KeyName(kCtKeys, c.key), dir, Reg(c.dreg));
           },
           [](const Nat& n) {
-            std::string s = fmt::format("[ nat {} {} addr_min reg {}",
-                                        n.type == NatType::kSnat ? "snat" : "dnat",
-                                        FamilyName(n.family), n.reg_addr_min);
-            if (n.reg_proto_min) s += fmt::format(" proto_min reg {}", *n.reg_proto_min);
+            std::string s =
+                fmt::format("nat {} {} addr_min {}", n.type == NatType::kSnat ? "snat" : "dnat",
+                            FamilyName(n.family), Reg(n.reg_addr_min));
+            if (n.reg_proto_min) s += " proto_min " + Reg(*n.reg_proto_min);
             if (n.flags) s += fmt::format(" flags 0x{:x}", n.flags);
-            return s + " ]";
+            return s;
           },
           [](const Masq& m) {
-            return m.flags ? fmt::format("[ masq flags 0x{:x} ]", m.flags)
-                           : std::string("[ masq ]");
+            return m.flags ? fmt::format("masq flags 0x{:x}", m.flags) : std::string("masq");
           },
-          [](const Reject& r) { return fmt::format("[ reject type {} code {} ]", r.type, r.code); },
-          [](const Unsupported& u) { return fmt::format("[ unsupported {} ]", u.what); },
+          [](const Reject& r) { return fmt::format("reject type {} code {}", r.type, r.code); },
+          [](const Unsupported& u) { return "UNSUPPORTED " + u.what; },
       },
       e);
 }
@@ -225,7 +248,7 @@ std::string ToString(const Expr& e) {
 std::string ToString(const Rule& r) {
   std::string s = fmt::format("chain {}", r.chain);
   if (r.comment) s += fmt::format(" comment \"{}\"", *r.comment);
-  for (const Expr& e : r.exprs) s += "\n  " + ToString(e);
+  for (const Expr& e : r.exprs) s += "\n  [ " + ToString(e) + " ]";
   return s;
 }
 

@@ -76,7 +76,7 @@ class Firewall6 : public SharedChainTest<Firewall6Traits> {
   static CmdResult Set(std::vector<std::string> rules) {
     auto r = Fw({"reset"});
     if (r.code != 0) return r;
-    rules.insert(rules.begin(), "add");
+    rules.insert(rules.begin(), {"add", "--rules"});
     r = Fw(rules);
     if (r.code != 0) return r;
     return Fw({"del", "0"});
@@ -198,8 +198,8 @@ TEST_F(Firewall6, HostRule_OnlyThatIpv6HostIsReachable) {
   auto j = nlohmann::json::parse(Fw({"list", "--json"}).out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << j.dump();
   ASSERT_EQ(j["rules"].size(), 2u) << j.dump();
-  ASSERT_TRUE(j["rules"][0]["HITS"].is_number()) << j.dump();
-  EXPECT_GE(j["rules"][0]["HITS"].get<uint64_t>(), 3u) << j.dump();
+  ASSERT_TRUE(j["rules"][0]["hits"].is_number()) << j.dump();
+  EXPECT_GE(j["rules"][0]["hits"].get<uint64_t>(), 3u) << j.dump();
 }
 
 TEST_F(Firewall6, NetworkAndPortRanges_TcpAndUdpMatchSeparately) {

@@ -102,7 +102,7 @@ class Firewall : public SharedChainTest<FirewallTraits> {
   static CmdResult SetOf(const std::string& qube, std::vector<std::string> rules) {
     auto r = FwOf(qube, {"reset"});
     if (r.code != 0) return r;
-    rules.insert(rules.begin(), "add");
+    rules.insert(rules.begin(), {"add", "--rules"});
     r = FwOf(qube, rules);
     if (r.code != 0) return r;
     return FwOf(qube, {"del", "0"});
@@ -185,8 +185,8 @@ TEST_F(Firewall, DefaultAccept_WebAndUdpEchoReachTheLab) {
   auto j = nlohmann::json::parse(Fw({"list", "--json"}).out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << j.dump();
   ASSERT_FALSE(j["rules"].empty());
-  EXPECT_TRUE(j["rules"][0]["HITS"].is_number()) << j.dump();
-  EXPECT_GT(j["rules"][0]["HITS"].get<uint64_t>(), 0u) << j.dump();
+  EXPECT_TRUE(j["rules"][0]["hits"].is_number()) << j.dump();
+  EXPECT_GT(j["rules"][0]["hits"].get<uint64_t>(), 0u) << j.dump();
 }
 
 TEST_F(Firewall, Drop_CurlGetsAResetFastNotATimeout) {
@@ -277,7 +277,7 @@ TEST_F(Firewall, Hostname_RecordChangedWhileLiveIsFollowedAtTheRefresh) {
   EXPECT_EQ(Curl().out, "198.51.100.2\n");
   auto hits0 = [] {
     auto j = nlohmann::json::parse(Fw({"list", "--json"}).out, nullptr, false);
-    return j.is_object() ? j["rules"][0].value("HITS", uint64_t{0}) : uint64_t{0};
+    return j.is_object() ? j["rules"][0].value("hits", uint64_t{0}) : uint64_t{0};
   };
   const uint64_t hits_before = hits0();
   ASSERT_GT(hits_before, 0u);
@@ -406,7 +406,7 @@ TEST_F(Firewall, BadRules_AreRefusedWithTheRuleAndFieldAndChangeNothing) {
        "qnet: rule 'accept foo=bar': foo: unknown option (known: action, dsthost, dst4, dst6, "
        "proto, dstports, icmptype, specialtarget, expire, comment)\n"},
       // One bad rule among good ones: none is added.
-      {{"add", "accept", "accept dstports=80"},
+      {{"add", "--rules", "accept", "accept dstports=80"},
        "qnet: rule 'accept dstports=80': dstports: valid only with proto=tcp or proto=udp\n"},
       // --before past the end (rules are 0-1; 2 appends, 3 is past it).
       {{"add", "--before", "99", "accept"}, "qnet: --before 99: there are only 2 rules (0-1)\n"},

@@ -389,17 +389,5 @@ TEST_F(NftNetns, LargeBatch_TenThousandRulesCommitInOneTransaction) {
   EXPECT_EQ(c->rules[9999].rule.exprs, rules[9999].exprs);
 }
 
-TEST_F(NftNetns, UnsafeReplaceTable_RecreatesEverythingWithNewHandles) {
-  CommitOk(LockdownBatch());
-  CommitOk(InstallCapabilitiesBatch({"app"}));
-  const TableState before = Read();
-  CommitOk(UnsafeReplaceTableBatch({"app"}, {{"app-output", {Rule{"", Accept()}}}}));
-  const TableState after = Read();
-  EXPECT_TRUE(VerifyLockdown(after).ok());
-  EXPECT_NE(after.handle, before.handle) << "the table was deleted and re-created";
-  EXPECT_EQ(RulesOnly(*after.FindChain("app-output")),
-            (std::vector<Rule>{Rule{"app-output", Accept()}}));
-}
-
 }  // namespace
 }  // namespace qnet::nft

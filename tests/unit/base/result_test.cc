@@ -31,9 +31,8 @@ TEST(Result, AssignOrReturnPropagatesTheFirstError) {
 TEST(Result, MonadicOperationsChain) {
   auto r = Half(8).and_then(Half).transform([](int v) { return v * 10; });
   EXPECT_EQ(*r, 20);
-  auto e = Half(5).and_then(Half).or_else([](const Error& err) -> Result<int> {
-    return err.message().size();
-  });
+  auto e = Half(5).and_then(Half).or_else(
+      [](const Error& err) -> Result<int> { return err.message().size(); });
   EXPECT_EQ(*e, 8u);
 }
 
@@ -42,6 +41,23 @@ TEST(Status, WrapAddsContextOutermostFirst) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), Errc::kNotFound);
   EXPECT_EQ(s.error().Wrap("config").message(), "config: open /x: No such file or directory");
+}
+
+// The checks hold in release builds too (this binary is built without
+// NDEBUG only in Debug): reading the wrong alternative aborts with a message.
+TEST(ResultDeathTest, ValueOfAnErrorAbortsNamingTheError) {
+  Result<int> r = Fail(Errc::kNotFound, "no such qube: work");
+  EXPECT_DEATH((void)r.value(),
+               "Result::value\\(\\) called on a result holding an error: no such qube: work");
+  EXPECT_DEATH((void)*r, "holding an error: no such qube: work");
+  EXPECT_DEATH((void)std::move(r).value(), "holding an error");
+}
+
+TEST(ResultDeathTest, ErrorOfAValueAborts) {
+  Result<std::string> r = std::string("ok");
+  EXPECT_DEATH((void)r.error(), "Result::error\\(\\) called on a result holding a value");
+  Status s = OkStatus();
+  EXPECT_DEATH((void)s.error(), "Status::error\\(\\) called on a result holding a value");
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ namespace {
 TEST(LsFormat, AlignedTableWithDropCounts) {
   std::string rows = R"([{"name":"work","state":"running","role":"app","label":"blue",
     "netvm":"sys-firewall","ip":"10.137.0.3","drops":{"input":1,"forward":0,"output":2}},
-    {"name":"sys-net","state":"halted","role":"net","label":"red","netvm":"-","ip":"10.137.0.1",
+    {"name":"sys-net","state":"halted","role":"net","label":"red","netvm":null,"ip":"10.137.0.1",
     "drops":null}])";
   auto t = FormatQubeTable(rows, false);
   ASSERT_TRUE(t);

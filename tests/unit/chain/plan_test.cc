@@ -59,7 +59,9 @@ TEST(Plan, TorGatewayClientWithRulesIsRefusedAtTheFirewallKey) {
       "[qube.sys-net]\nrole = \"net\"\nlabel = \"red\"\n"
       "[qube.sys-whonix]\nrole = \"tor\"\nlabel = \"black\"\nnetvm = \"sys-net\"\n"
       "[qube.anon]\nrole = \"app\"\nlabel = \"red\"\nnetvm = \"sys-whonix\"\n";
-  for (const char* list : {"[\"drop\"]", "[\"accept dst4=203.0.113.10\"]", "[\"accept\", \"drop\"]"}) {
+  // [] is an explicit empty list (everything dropped), not the default.
+  for (const char* list :
+       {"[\"drop\"]", "[\"accept dst4=203.0.113.10\"]", "[\"accept\", \"drop\"]", "[]"}) {
     auto spec = config::ParseChainText(head + "firewall = " + list + "\n", "x.toml",
                                        BuildKeyRegistry());
     ASSERT_TRUE(spec) << spec.error().message();
@@ -69,7 +71,7 @@ TEST(Plan, TorGatewayClientWithRulesIsRefusedAtTheFirewallKey) {
               "x.toml:15:1: qube.anon.firewall: a tor gateway (sys-whonix) carries only Tor: its "
               "clients accept only the default firewall list [\"accept\"]");
   }
-  for (const char* list : {"[]", "[\"accept\"]"}) {
+  for (const char* list : {"[\"accept\"]"}) {
     auto spec = config::ParseChainText(head + "firewall = " + list + "\n", "x.toml",
                                        BuildKeyRegistry());
     ASSERT_TRUE(spec);

@@ -55,10 +55,15 @@ TEST(ValidateFirewallKey, ElementWithoutPositionHasNoPrefix) {
   EXPECT_EQ(s.error().message(), "rule 0 (acept): action: 'acept' is not accept or drop");
 }
 
-TEST(RuleListFromValue, EmptyArrayIsDefaultAccept) {
+// As a saved empty list in Qubes: `firewall = []` drops everything; a qube
+// without the key gets the default (accept).
+TEST(RuleListFromValue, EmptyArrayIsAnExplicitListThatDropsEverything) {
   auto list = RuleListFromValue(Value::MakeArray({}), kNow);
   ASSERT_TRUE(list.has_value());
-  EXPECT_TRUE(list->IsDefaultAccept());
+  EXPECT_FALSE(list->is_default());
+  EXPECT_FALSE(list->IsDefaultAccept());
+  EXPECT_TRUE(list->Effective().empty());
+  EXPECT_EQ(RuleListToValue(*list).as_array().size(), 0u);
 }
 
 TEST(RuleListFromValue, AnchorsRelativeExpireAtNow) {

@@ -58,6 +58,20 @@ TEST(FirewallSection, ListsRoundTripAsCanonicalText) {
   EXPECT_FALSE(back->contains("p"));  // absent: the default, accept
 }
 
+// The default list and an explicit empty one (everything dropped) stay
+// apart on the wire: null and [].
+TEST(FirewallSection, AnEmptyListStaysEmptyAndTheDefaultStaysDefault) {
+  ClientLists lists = Lists();
+  lists["e"] = RuleList(std::vector<Rule>{});
+  lists["d"] = RuleList();
+  auto back = ClientListsFromJson(ClientListsToJson(lists), kNow);
+  ASSERT_TRUE(back) << back.error().message();
+  ASSERT_TRUE(back->contains("e"));
+  EXPECT_FALSE(back->at("e").is_default());
+  EXPECT_TRUE(back->at("e").Effective().empty());
+  EXPECT_TRUE(!back->contains("d") || back->at("d").is_default());
+}
+
 TEST(FirewallSection, BadRuleIsRefusedNamingClientAndRule) {
   auto j = nlohmann::json::parse(ClientListsToJson(Lists()));
   j["clients"]["work"][1] = "accept proto=tcp dstports=99999";

@@ -1,5 +1,6 @@
 #include "qnet/firewall/rule_list.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -67,14 +68,33 @@ TEST(RuleList, AddRefusesInvalidRule) {
   Status s = list.Add(bad);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().message(), "icmptype: valid only with proto=icmp");
-  EXPECT_TRUE(list.empty());
+  EXPECT_TRUE(list.is_default());
 }
 
-TEST(RuleList, RemovingLastRuleLeavesDropNotDefaultAccept) {
+TEST(RuleList, RemovingLastRuleLeavesAnEmptyListThatDropsEverything) {
   RuleList list({R("accept 10.0.0.1")});
   ASSERT_TRUE(list.Remove(0).ok());
-  EXPECT_EQ(list.Format(), std::vector<std::string>{"action=drop"});
+  EXPECT_TRUE(list.Format().empty());
+  EXPECT_TRUE(list.Effective().empty());
+  EXPECT_FALSE(list.is_default());
   EXPECT_FALSE(list.IsDefaultAccept());
+  EXPECT_EQ(ListFooter(list), "(no rules: everything is dropped)\n");
+  Status s = list.Remove(0);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message(), "no rule 0 (the list is empty)");
+}
+
+// The walk of `del accept`, then `add drop ...`, then `add accept`: the
+// added rules are the list, in order, with no drop ahead of them.
+TEST(RuleList, RulesAddedAfterDeletingTheDefaultAcceptAreTheList) {
+  RuleList list;
+  ASSERT_TRUE(list.Remove(R("accept")).ok());
+  ASSERT_TRUE(list.Add(R("drop dsthost=203.0.113.10 proto=tcp dstports=80")).ok());
+  ASSERT_TRUE(list.Add(R("accept")).ok());
+  EXPECT_EQ(list.Format(),
+            (std::vector<std::string>{"action=drop proto=tcp dst4=203.0.113.10/32 dstports=80-80",
+                                      "action=accept"}));
+  EXPECT_EQ(ListFooter(list), "");
 }
 
 TEST(RuleList, RemoveByTextAndByNumber) {
@@ -96,13 +116,14 @@ TEST(RuleList, ResetReturnsToDefault) {
   EXPECT_TRUE(list.IsDefaultAccept());
 }
 
-TEST(RuleList, RemoveExpiredDropsOnlyPastRulesAndNeverEmptiesToAccept) {
+TEST(RuleList, RemoveExpiredDropsOnlyPastRulesAndNeverFallsBackToAccept) {
   RuleList list({R("accept 10.0.0.1 expire=+10"), R("accept 10.0.0.2 expire=+100")});
   EXPECT_EQ(list.RemoveExpired(kNow + 9), 0u);
   EXPECT_EQ(list.RemoveExpired(kNow + 10), 1u);
   EXPECT_EQ(list.size(), 1u);
   EXPECT_EQ(list.RemoveExpired(kNow + 100), 1u);
-  EXPECT_EQ(list.Format(), std::vector<std::string>{"action=drop"});
+  EXPECT_TRUE(list.Effective().empty());
+  EXPECT_FALSE(list.IsDefaultAccept());
 }
 
 TEST(ListTable, PrintsQubesColumnsWithDashesAndTimeLeft) {
@@ -129,6 +150,16 @@ TEST(ListTable, SinglePortShownWithoutRange) {
   auto rows = ListRows(RuleList({R("accept 10.0.0.1 udp 53")}), kNow);
   EXPECT_EQ(rows[0][2], "10.0.0.1/32");
   EXPECT_EQ(rows[0][4], "53");
+}
+
+TEST(ParseRuleNumber, DigitsAreANumberAndAnythingElseIsRefusedNamingIt) {
+  EXPECT_EQ(ParseRuleNumber("0").value(), 0u);
+  EXPECT_EQ(ParseRuleNumber("17").value(), 17u);
+  for (const char* bad : {"", "-1", "1x", "+3", "1234567890", " 1"}) {
+    auto n = ParseRuleNumber(bad);
+    ASSERT_FALSE(n.has_value()) << bad;
+    EXPECT_EQ(n.error().message(), fmt::format("'{}' is not a rule number (0 = first)", bad));
+  }
 }
 
 }  // namespace

@@ -170,12 +170,5 @@ TEST(BaseTable, ReplaceChainsRefusesABaseChain) {
   EXPECT_EQ(b.status().error().message(), "chain input is a base chain; its contents are fixed");
 }
 
-TEST(BaseTable, UnsafeReplaceDeletesTheTableFirst) {
-  Batch b = UnsafeReplaceTableBatch({"app"}, {{"app-output", {Rule{"", Accept()}}}});
-  ASSERT_TRUE(b.status().ok());
-  EXPECT_EQ(OpDescription(b.ops().at(0)), "DELTABLE seq 1 (table inet qnet)");
-  EXPECT_EQ(OpDescription(b.ops().at(1)), "NEWTABLE seq 2 (table inet qnet)");
-}
-
 }  // namespace
 }  // namespace qnet::nft

@@ -2,12 +2,16 @@
 // encoding speed.
 
 #include <gtest/gtest.h>
+#include <libnftnl/set.h>
+#include <libnftnl/udata.h>
 #include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "qnet/nft/match.h"
 #include "qnet/nft/decode.h"
@@ -178,6 +182,55 @@ TEST(BatchSets, ConcatKeyLengthAndTypeIdFollowNft) {
   EXPECT_EQ(SetKeyTypeId(s), (7u << 6) | 13u);
   EXPECT_EQ(ConcatKey({AddrKey(*IpAddr::Parse("10.0.0.1")), PortKey(53)}),
             (Bytes{10, 0, 0, 1, 0, 53, 0, 0}));
+}
+
+// The byte orders nft records in a set's userdata (1 host, 2 big endian)
+// for a NEWSET: -1 when absent.
+std::pair<int64_t, int64_t> SetByteOrders(const Set& set) {
+  Batch b;
+  b.AddSet(kTable, set);
+  std::vector<uint8_t> bytes = b.Encode();
+  auto body = Body(bytes);
+  if (body.size() != 1 || MsgType(body[0]) != NFT_MSG_NEWSET) return {-2, -2};
+  std::unique_ptr<nftnl_set, decltype(&nftnl_set_free)> s(nftnl_set_alloc(), &nftnl_set_free);
+  if (nftnl_set_nlmsg_parse(body[0], s.get()) < 0) return {-3, -3};
+  uint32_t len = 0;
+  const void* data = nftnl_set_get_data(s.get(), NFTNL_SET_USERDATA, &len);
+  std::pair<int64_t, int64_t> out{-1, -1};
+  if (data == nullptr) return out;
+  const nftnl_udata* tb[NFTNL_UDATA_SET_MAX + 1] = {};
+  nftnl_udata_parse(
+      data, len,
+      [](const nftnl_udata* attr, void* arg) -> int {
+        auto* t = static_cast<const nftnl_udata**>(arg);
+        if (nftnl_udata_type(attr) <= NFTNL_UDATA_SET_MAX) t[nftnl_udata_type(attr)] = attr;
+        return 0;
+      },
+      tb);
+  if (tb[NFTNL_UDATA_SET_KEYBYTEORDER])
+    out.first = nftnl_udata_get_u32(tb[NFTNL_UDATA_SET_KEYBYTEORDER]);
+  if (tb[NFTNL_UDATA_SET_DATABYTEORDER])
+    out.second = nftnl_udata_get_u32(tb[NFTNL_UDATA_SET_DATABYTEORDER]);
+  return out;
+}
+
+// Without the key byte order, `nft list` prints an ifname element "vif3.0"
+// as "" (and a saved listing would load as a set that matches nothing).
+TEST(BatchSets, SetsCarryTheByteOrdersNftNeedsToListThem) {
+  EXPECT_EQ(SetByteOrders(Set{.name = "vifs", .key = {DataType::kIfname}}),
+            (std::pair<int64_t, int64_t>{1, -1}));
+  EXPECT_EQ(SetByteOrders(Set{.name = "a", .key = {DataType::kIpv4Addr}}),
+            (std::pair<int64_t, int64_t>{2, -1}));
+  EXPECT_EQ(
+      SetByteOrders(Set{.name = "m", .key = {DataType::kIfname}, .data = DataType::kIpv4Addr}),
+      (std::pair<int64_t, int64_t>{1, 2}));
+  EXPECT_EQ(
+      SetByteOrders(Set{.name = "v", .key = {DataType::kIpv4Addr}, .data = DataType::kVerdict}),
+      (std::pair<int64_t, int64_t>{2, -1}));
+  // A concatenation has no byte order of its own (nft writes 0): each field
+  // is read in its type's order.
+  EXPECT_EQ(SetByteOrders(Set{.name = "c", .key = {DataType::kIfname, DataType::kIpv4Addr}}),
+            (std::pair<int64_t, int64_t>{0, -1}));
 }
 
 TEST(BatchSets, IntervalElementsBecomeStartAndEndAndMergeBack) {

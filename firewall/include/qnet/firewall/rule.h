@@ -46,8 +46,7 @@ using Destination = std::variant<IpPrefix, Hostname>;
 // check it with Validate. Fields left empty match anything.
 struct Rule {
   Action action = Action::kAccept;
-  // An IpPrefix is kept as written (host bits may be set, as Qubes keeps
-  // them); the compiler matches its Network().
+  // An IpPrefix never has host bits set (Validate refuses it).
   std::optional<Destination> dst;
   std::optional<Proto> proto;
   std::optional<PortRange> dstports;           // only with proto tcp/udp
@@ -73,7 +72,8 @@ bool IsExpired(const Rule& rule, int64_t now);
 
 // Checks the cross-field and value constraints ParseRule enforces: port
 // range order, dstports only with tcp/udp, icmptype only with icmp, the
-// hostname and comment character sets, a non-negative expiry. Errors name
+// hostname (RFC 1123) and comment character sets, the comment's length, a
+// network without host bits, a non-negative expiry. Errors name
 // the field: "dstports: valid only with proto=tcp or proto=udp".
 Status Validate(const Rule& rule);
 

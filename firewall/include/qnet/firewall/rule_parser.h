@@ -15,9 +15,12 @@
 // character set (letters, digits and `:;,./-_[]`; the comment also allows
 // spaces), ports 0-65535 with lo <= hi, icmptype 0-255, proto tcp|udp|icmp,
 // dstports only with tcp/udp, icmptype only with icmp, dst4 an IPv4 and
-// dst6 an IPv6 address or network, dsthost either or a hostname (lowercase
-// letters, digits, `-._`, labels of 1-63 characters, not all digits),
-// specialtarget only dns, every key at most once (dst4/dst6/dsthost count as
+// dst6 an IPv6 address or network without host bits set
+// ("203.0.113.10/24" is refused), dsthost either or an RFC 1123 hostname
+// (lowercase letters, digits and `-`, labels of 1-63 characters that neither
+// start nor end with `-`; not `accept` or `drop`; not a name resolvers read
+// as an IPv4 address, such as `0xcb00710a`), a comment of at most 256
+// characters, specialtarget only dns, every key at most once (dst4/dst6/dsthost count as
 // one), unknown keys refused.
 //
 // Pure: the clock is the `now` argument (unix seconds). Thread-compatible.

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "qnet/base/time.h"
+
 namespace qnet {
 
 class Clock {
@@ -19,11 +21,7 @@ class Clock {
 // The real clocks (std::chrono::system_clock and steady_clock).
 class SystemClock final : public Clock {
  public:
-  int64_t UnixNow() const override {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  int64_t UnixNow() const override { return qnet::UnixNow(); }
   std::chrono::steady_clock::time_point SteadyNow() const override {
     return std::chrono::steady_clock::now();
   }

@@ -87,12 +87,4 @@ Batch ReplaceChainsBatch(const std::map<std::string, std::vector<Rule>>& chains,
 Batch ReplaceChainsBatch(std::map<std::string, std::vector<Rule>>&& chains,
                          std::vector<SetContents>&& sets);
 
-// UNSAFE, for the leak test's positive control only: deletes the whole table
-// and re-creates it (lockdown + capabilities + chains) in one transaction.
-// Contract 4 measured that such a reload lets packets through while it
-// commits, and it resets the drop counters. Never use it in qnet itself.
-Batch UnsafeReplaceTableBatch(const std::vector<std::string>& capabilities,
-                              const std::map<std::string, std::vector<Rule>>& chains,
-                              const std::vector<SetContents>& sets = {});
-
 }  // namespace qnet::nft

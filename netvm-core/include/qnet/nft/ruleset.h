@@ -138,7 +138,7 @@ struct Byteorder {
 };
 
 enum class VerdictCode : uint8_t { kAccept, kDrop, kJump, kGoto, kReturn, kContinue };
-const char* VerdictName(VerdictCode c);  // "accept", "drop", "jump", ...
+const char* VerdictName(VerdictCode c);      // "accept", "drop", "jump", ...
 const char* CmpOpName(uint32_t op);          // NFT_CMP_*: "eq", "neq", "lt", ...
 const char* PayloadBaseName(uint32_t base);  // NFT_PAYLOAD_*: "link", "network", "transport"
 
@@ -291,8 +291,15 @@ struct CounterObject {
   bool operator==(const CounterObject&) const = default;
 };
 
-// Text for logs and test failures, close to `nft --debug=netlink` output.
+// Text for logs, test failures and the firewall's golden files, close to
+// `nft --debug=netlink` output with keys named: "meta load iifname => reg 1",
+// "cmp eq reg 1 0x0a890003", "lookup reg 1 set fw-vifs", "immediate reg 0
+// jump fw-3". The one printer of expressions; a Rule prints as its chain,
+// comment and one "[ expr ]" line per expression.
 std::string ToString(const Expr& e);
+std::string ToString(const Verdict& v);  // "accept", "jump fw-3"
+// Bytes in order, grouped by 4: "0x0a890003 0x01".
+std::string HexBytes(const Bytes& b);
 std::string ToString(const Rule& r);
 std::string ToString(const Chain& c);
 
