@@ -16,7 +16,7 @@ run() {  # label, extra ctest args...
   (cd build && ctest -L "$label" --output-on-failure --timeout 600 "$@") 2>&1 | tee -a "$log" || status=1
 }
 run unit -j2
-run netns
+run netns -j2
 
 echo "== unit tests under ASan+UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQNET_SANITIZE=ON -DQNET_WERROR=ON \

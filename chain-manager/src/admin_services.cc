@@ -114,6 +114,7 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
          }
          return FromResult(d.Firewall(fr), [](const auto& s) { return s; });
        }},
+#ifdef QNET_TEST_HOOKS
       {"admin.TestReload",
        [&d](ServiceRequest& r) {
          auto j = ParseInput(r);
@@ -121,6 +122,7 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
          return FromResult(d.TestReload((*j)["qube"], j->value("count", 1), j->value("unsafe", false)),
                            [](const auto& s) { return s; });
        }},
+#endif
   });
   return std::move(*table);
 }

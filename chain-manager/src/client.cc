@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "qnet/base/process.h"
+#include "program_names.h"
 #include "qnet/base/unix_socket.h"
 
 namespace qnet::chain {
@@ -20,7 +21,7 @@ Status StartDaemon(const Instance& inst) {
   auto dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
   QNET_TRY(MakeDirs("/var/log/qnet", 0700));
   QNET_ASSIGN_OR_RETURN(UniqueFd log, OpenFd(inst.log_path(), O_WRONLY | O_CREAT | O_APPEND, 0600));
-  auto child = Spawn({.argv = {(dir / "qnetd").string(), "--instance", inst.name()},
+  auto child = Spawn({.argv = {(dir / kQnetdProgram).string(), "--instance", inst.name()},
                       .fds = {-1, log.get(), log.get()},
                       .new_session = true});
   if (!child) return Fail(child.error());

@@ -114,7 +114,8 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
     SpawnParams p{.name = q.spec.name,
                   .ipv6 = plan.ipv6,
                   .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
-                  .agent_path = opts_.bin_dir + "/qnet-agent",
+                  .refresh_floor_seconds = opts_.refresh_floor_seconds,
+                  .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
                   .template_dir = q.spec.template_dir};
     QNET_ASSIGN_OR_RETURN(auto proc, QubeProcess::Spawn(inst_, p));
     qubes_[q.spec.name] = std::move(proc);
@@ -256,6 +257,7 @@ Result<std::string> Daemon::Save() {
   return config::FormatChainFile(*spec_);
 }
 
+#ifdef QNET_TEST_HOOKS
 Result<std::string> Daemon::TestReload(const std::string& qube, int count, bool unsafe) {
   auto proc = FindQube(qube);
   if (!proc) return Fail(Errc::kNotFound, fmt::format("qube '{}' is not running", qube));
@@ -264,5 +266,6 @@ Result<std::string> Daemon::TestReload(const std::string& qube, int count, bool 
   if (r.exit_code != 0) return Fail(Errc::kFailedPrecondition, FailureText(r));
   return r.stdout_data;
 }
+#endif
 
 }  // namespace qnet::chain

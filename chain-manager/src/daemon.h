@@ -21,6 +21,7 @@
 #include "qnet/config/chain_spec.h"
 #include "qnet/config/key_registry.h"
 #include "qnet/firewall/rule_list.h"
+#include "program_names.h"
 #include "qube_runtime.h"
 
 namespace qnet::chain {
@@ -30,10 +31,14 @@ inline constexpr std::chrono::milliseconds kCallTimeout = std::chrono::seconds(3
 
 struct DaemonOptions {
   std::string bin_dir;  // where qnet-agent and qnet-lab are
-  // Test hook (QNET_TEST_HOLD_LOCKDOWN="qube:seconds"): that qube's agent
-  // waits before it creates its table.
+  std::string agent_program = kAgentProgram;  // in bin_dir
+  // Test hooks, set only by qnetd-test (QNET_TEST_HOOKS builds):
+  // QNET_TEST_HOLD_LOCKDOWN="qube:seconds" makes that qube's agent wait
+  // before it creates its table; QNET_TEST_REFRESH_FLOOR lowers the agents'
+  // hostname refresh floor (0: the product's).
   std::string hold_qube;
   int hold_seconds = 0;
+  int refresh_floor_seconds = 0;
 };
 
 // `qnet firewall QUBE OP ...` (op: list add del reset apply).
@@ -81,7 +86,11 @@ class Daemon {
   // (the kernel stopped matching them at their time already). Called about
   // once a second by qnetd's loop.
   void ExpireDue();
+#ifdef QNET_TEST_HOOKS
+  // Reloads the qube's rules `count` times (unsafe: table deleted and re-added,
+  // which leaks; the reload test's positive control). Test builds only.
   Result<std::string> TestReload(const std::string& qube, int count, bool unsafe);
+#endif
   bool empty();
   // Forgets every running qube without stopping it (qnetd exits, the chain stays).
   void Detach();

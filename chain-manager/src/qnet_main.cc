@@ -143,10 +143,12 @@ int CmdSave(const Instance& inst, const Args& a) {
   return 0;
 }
 
+#ifdef QNET_TEST_HOOKS
 int CmdTestReload(const Instance& inst, const Args& a) {
   return CallDaemon(inst, false, "admin.TestReload",
                     {{"qube", a.qube}, {"count", a.count}, {"unsafe", a.unsafe}});
 }
+#endif
 
 // `set FILE`'s text ('-': stdin).
 Result<std::string> ReadRuleText(const std::string& path) {
@@ -229,12 +231,14 @@ int main(int argc, char** argv) {
   auto* save = app.add_subcommand("save", "write the running chain as a chain file");
   save->add_option("FILE", a.file)->required();
   table.emplace_back(save, CmdSave);
+#ifdef QNET_TEST_HOOKS  // qnet-test only
   auto* reload = app.add_subcommand("test-reload", "(tests) reload a qube's rules N times");
   reload->group("");
   reload->add_option("QUBE", a.qube)->required();
   reload->add_option("COUNT", a.count)->required();
   reload->add_flag("--unsafe", a.unsafe, "delete and re-add the table (leaks; positive control)");
   table.emplace_back(reload, CmdTestReload);
+#endif
 
   auto* fw = app.add_subcommand("firewall", "a qube's firewall rules (as qvm-firewall)");
   fw->add_option("QUBE", a.fw.qube)->required();

@@ -40,15 +40,23 @@ std::string BinDir() {
   return ec ? std::string("/usr/local/bin") : self.parent_path().string();
 }
 
-void ParseHoldHook(DaemonOptions& o) {
-  const char* hook = std::getenv("QNET_TEST_HOLD_LOCKDOWN");
-  if (!hook) return;
-  std::string h(hook);
-  auto colon = h.find(':');
-  if (colon == std::string::npos) return;
-  o.hold_qube = h.substr(0, colon);
-  o.hold_seconds = std::clamp(std::atoi(h.c_str() + colon + 1), 0, 60);
+#ifdef QNET_TEST_HOOKS
+// qnetd-test only: the environment of the test that started it.
+void ParseTestHooks(DaemonOptions& o) {
+  if (const char* hook = std::getenv("QNET_TEST_HOLD_LOCKDOWN")) {
+    std::string h(hook);
+    if (auto colon = h.find(':'); colon != std::string::npos) {
+      o.hold_qube = h.substr(0, colon);
+      o.hold_seconds = std::clamp(std::atoi(h.c_str() + colon + 1), 0, 60);
+    }
+  }
+  if (const char* floor = std::getenv("QNET_TEST_REFRESH_FLOOR"))
+    o.refresh_floor_seconds = std::clamp(std::atoi(floor), 0, 60);
+  // The shipped agent, to prove that it refuses the hooks.
+  if (const char* agent = std::getenv("QNET_TEST_AGENT"); agent && std::string(agent) == "qnet-agent")
+    o.agent_program = agent;
 }
+#endif
 
 int Serve(Daemon& daemon, int listen_fd) {
   std::atomic<bool> exit_requested{false};
@@ -130,7 +138,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   DaemonOptions opts{.bin_dir = BinDir()};
-  ParseHoldHook(opts);
+#ifdef QNET_TEST_HOOKS
+  ParseTestHooks(opts);
+#endif
   const SystemClock clock;
   Daemon daemon(*inst, opts, BuildKeyRegistry(), clock);
   if (Status s = daemon.Restore(); !s) spdlog::warn("restore: {}", s.error().message());

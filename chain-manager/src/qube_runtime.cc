@@ -86,10 +86,16 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
   } else {
     args.insert(args.end(), {"--template", p.template_dir});
   }
+#ifdef QNET_TEST_HOOKS
   if (p.hold_lockdown_seconds > 0) {
     args.push_back("--hold-lockdown");
     args.push_back(std::to_string(p.hold_lockdown_seconds));
   }
+  if (p.refresh_floor_seconds > 0) {
+    args.push_back("--refresh-floor");
+    args.push_back(std::to_string(p.refresh_floor_seconds));
+  }
+#endif
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

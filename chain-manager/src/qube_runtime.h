@@ -20,6 +20,7 @@ struct SpawnParams {
   std::string name;
   bool ipv6 = false;
   int hold_lockdown_seconds = 0;  // test hook
+  int refresh_floor_seconds = 0;  // test hook (0: the agent's own floor)
   std::string agent_path;         // qnet-agent
   std::string template_dir;       // a root tree; empty: the host template
 };

@@ -62,8 +62,12 @@ std::vector<std::string> FirewallHostnames(const ClientLists& lists) {
 }
 
 FirewallCapability::FirewallCapability(std::string qube, nft::Committer& nft, Resolver resolve,
-                                       const Clock& clock)
-    : qube_(std::move(qube)), nft_(nft), resolve_(std::move(resolve)), clock_(clock) {}
+                                       const Clock& clock, std::chrono::seconds refresh_floor)
+    : qube_(std::move(qube)),
+      nft_(nft),
+      resolve_(std::move(resolve)),
+      clock_(clock),
+      refresh_floor_(refresh_floor) {}
 
 const RuleList& FirewallCapability::ListOf(const std::string& client) const {
   static const RuleList kDefault;
@@ -85,7 +89,7 @@ void FirewallCapability::ResolveOne(const std::string& name,
   if (r.ok) {
     std::chrono::seconds ttl = kMaxRefresh;
     for (const auto& a : r.addresses) ttl = std::min(ttl, a.ttl);
-    refresh_at_[name] = now + RefreshInterval(ttl);
+    refresh_at_[name] = now + RefreshInterval(ttl, refresh_floor_);
   } else {
     spdlog::warn("qube {}: firewall: {} does not resolve: {}", qube_, name, r.error);
     refresh_at_[name] = now + kRetryFailed;

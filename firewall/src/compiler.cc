@@ -213,8 +213,8 @@ std::vector<std::string> Names(const std::vector<T>& items, F name) {
 
 }  // namespace
 
-std::chrono::seconds RefreshInterval(std::chrono::seconds ttl) {
-  return std::clamp(ttl, kMinRefresh, kMaxRefresh);
+std::chrono::seconds RefreshInterval(std::chrono::seconds ttl, std::chrono::seconds floor) {
+  return std::clamp(ttl, std::min(floor, kMaxRefresh), kMaxRefresh);
 }
 
 std::chrono::seconds ElementTimeout(std::chrono::seconds ttl) {

@@ -34,10 +34,12 @@ qrexec::ServiceReply ErrorReply(const Error& e) {
 }  // namespace
 
 Status Agent::Start() {
+#ifdef QNET_TEST_HOOKS
   if (opts_.hold_lockdown_seconds > 0) {
     spdlog::warn("test hook: holding lockdown for {} s", opts_.hold_lockdown_seconds);
     std::this_thread::sleep_for(std::chrono::seconds(opts_.hold_lockdown_seconds));
   }
+#endif
   // Contract 1: the drop table exists before anything else happens.
   QNET_TRY(Lockdown(deps_.nf, deps_.nft, &lockdown_created_));
   if (!opts_.ipv6) QNET_TRY(DisableIpv6Everywhere());
@@ -51,6 +53,8 @@ Status Agent::Start() {
 CapabilityHost Agent::MakeHost(qube::Role role) {
   CapabilityDeps deps{
       .qube = opts_.qube, .nft = deps_.nft, .resolve = deps_.resolve, .clock = deps_.clock};
+  if (opts_.refresh_floor_seconds > 0)
+    deps.refresh_floor = std::chrono::seconds(opts_.refresh_floor_seconds);
   return CapabilityHost(deps_.nft, CapabilitiesFor(role, deps));
 }
 
@@ -129,6 +133,7 @@ qrexec::ServiceReply Agent::Exec(qrexec::ServiceRequest& req) {
   return Reply(0, "started\n");
 }
 
+#ifdef QNET_TEST_HOOKS
 qrexec::ServiceReply Agent::TestReload(qrexec::ServiceRequest& req) {
   if (!config_ || !host_) return Reply(1, {}, "not configured\n");
   bool unsafe = req.arg == "unsafe";
@@ -138,6 +143,7 @@ qrexec::ServiceReply Agent::TestReload(qrexec::ServiceRequest& req) {
     if (Status s = host_->Reload(*config_, unsafe); !s) return ErrorReply(s.error());
   return Reply(0, fmt::format("reloaded {}\n", count));
 }
+#endif
 
 qrexec::ServiceTable Agent::BuildServices() {
   using Req = qrexec::ServiceRequest;
@@ -145,7 +151,9 @@ qrexec::ServiceTable Agent::BuildServices() {
       {"qnet.Configure", [this](Req& r) { return Configure(r); }},
       {"qnet.Status", [this](Req& r) { return StatusCall(r); }},
       {"qnet.Exec", [this](Req& r) { return Exec(r); }},
+#ifdef QNET_TEST_HOOKS
       {"qnet.TestReload", [this](Req& r) { return TestReload(r); }},
+#endif
   };
   std::vector<qrexec::ServiceEntry> rows = own;
   if (host_) {

@@ -39,7 +39,9 @@ class Agent {
   qrexec::ServiceReply Configure(qrexec::ServiceRequest& req);
   qrexec::ServiceReply StatusCall(qrexec::ServiceRequest& req);
   qrexec::ServiceReply Exec(qrexec::ServiceRequest& req);
-  qrexec::ServiceReply TestReload(qrexec::ServiceRequest& req);
+#ifdef QNET_TEST_HOOKS
+  qrexec::ServiceReply TestReload(qrexec::ServiceRequest& req);  // test builds only
+#endif
   void LoadSavedConfig();
   void SaveConfig();
   CapabilityHost MakeHost(qube::Role role);

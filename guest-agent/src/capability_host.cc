@@ -59,6 +59,7 @@ void CapabilityHost::Adopt(const qube::AgentConfig& config, const nft::TableStat
   for (const auto& c : capabilities_) c->Adopt(config, table);
 }
 
+#ifdef QNET_TEST_HOOKS
 Status CapabilityHost::Reload(const qube::AgentConfig& config, bool unsafe) {
   if (unsafe) {
     // The positive control: delete the table, then load it again, the way
@@ -85,6 +86,7 @@ Status CapabilityHost::Reload(const qube::AgentConfig& config, bool unsafe) {
   for (const auto& c : capabilities_) c->Installed(config, /*closed=*/false);
   return OkStatus();
 }
+#endif
 
 std::vector<qrexec::ServiceEntry> CapabilityHost::Services() {
   std::vector<qrexec::ServiceEntry> out;

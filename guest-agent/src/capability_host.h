@@ -38,11 +38,13 @@ class CapabilityHost {
   Status Install(const qube::AgentConfig& config);
   // After an agent restart: `config` is in force, `table` is what the kernel holds.
   void Adopt(const qube::AgentConfig& config, const nft::TableState& table);
-  // Reload-under-fire test hook. safe: the same contents again, flushed and
+#ifdef QNET_TEST_HOOKS
+  // Reload-under-fire test hook (test builds only). safe: the same contents again, flushed and
   // refilled in one transaction (the only way qnet reloads). unsafe: the
   // table deleted, then created and filled again in a second transaction,
   // the way that leaks (the test's positive control only).
   Status Reload(const qube::AgentConfig& config, bool unsafe);
+#endif
 
   // Every capability's services.
   std::vector<qrexec::ServiceEntry> Services();

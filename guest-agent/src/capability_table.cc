@@ -14,7 +14,8 @@ std::unique_ptr<qube::Capability> Netvm(const CapabilityDeps&) {
   return std::make_unique<NetvmCapability>();
 }
 std::unique_ptr<qube::Capability> Firewall(const CapabilityDeps& d) {
-  return std::make_unique<firewall::FirewallCapability>(d.qube, d.nft, d.resolve, d.clock);
+  return std::make_unique<firewall::FirewallCapability>(d.qube, d.nft, d.resolve, d.clock,
+                                                        d.refresh_floor);
 }
 std::unique_ptr<qube::Capability> TorPlaceholder(const CapabilityDeps& d) {
   return std::make_unique<TorPlaceholderCapability>(d.clock);

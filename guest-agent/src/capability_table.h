@@ -21,6 +21,9 @@ struct CapabilityDeps {
   nft::Committer& nft;
   firewall::Resolver resolve;
   const Clock& clock;
+  // Hostname refresh floor: firewall::kMinRefresh, lower only in tests
+  // (qnet-agent-test --refresh-floor).
+  std::chrono::seconds refresh_floor = firewall::kMinRefresh;
 };
 
 using CapabilityList = std::vector<std::unique_ptr<qube::Capability>>;

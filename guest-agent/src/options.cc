@@ -35,10 +35,16 @@ const std::map<std::string, Setter, std::less<>>& Flags() {
          o.ipv6 = v == "routed";
          return OkStatus();
        }},
+#ifdef QNET_TEST_HOOKS
       {"--hold-lockdown", [](Options& o, std::string_view v) -> Status {
          QNET_ASSIGN_OR_RETURN(o.hold_lockdown_seconds, ParseInt("--hold-lockdown", v));
          return OkStatus();
        }},
+      {"--refresh-floor", [](Options& o, std::string_view v) -> Status {
+         QNET_ASSIGN_OR_RETURN(o.refresh_floor_seconds, ParseInt("--refresh-floor", v));
+         return OkStatus();
+       }},
+#endif
       {"--user", [](Options& o, std::string_view v) -> Status {
          QNET_ASSIGN_OR_RETURN(int uid, ParseInt("--user", v));
          o.user_uid = static_cast<uid_t>(uid);
@@ -80,10 +86,16 @@ std::vector<std::string> Options::ToArgv(const std::string& program,
     argv.push_back(flag);
     argv.push_back(value);
   }
+#ifdef QNET_TEST_HOOKS
   if (hold_lockdown_seconds > 0) {
     argv.push_back("--hold-lockdown");
     argv.push_back(std::to_string(hold_lockdown_seconds));
   }
+  if (refresh_floor_seconds > 0) {
+    argv.push_back("--refresh-floor");
+    argv.push_back(std::to_string(refresh_floor_seconds));
+  }
+#endif
   return argv;
 }
 

@@ -15,6 +15,30 @@
 namespace qnet::nft {
 namespace {
 
+bool IsCapabilityJump(const std::vector<Expr>& exprs, Hook hook) {
+  if (exprs.size() != 1) return false;
+  const auto* v = std::get_if<Verdict>(&exprs[0]);
+  const std::string suffix = fmt::format("-{}", HookName(hook));
+  return v && v->code == VerdictCode::kJump && v->chain.size() > suffix.size() &&
+         v->chain.ends_with(suffix);
+}
+
+// Before its final drop a filter base chain holds its fixed rules (loopback,
+// neighbour discovery) and then jumps into capability chains: nothing that
+// could accept early and so end evaluation before the drop.
+void CheckBeforeFinalDrop(const ChainState& c, Hook hook, std::vector<std::string>& problems) {
+  std::vector<Rule> fixed = BaseChainRules(c.chain, {});
+  fixed.pop_back();  // the final drop, checked by the caller
+  for (size_t i = 0; i + 1 < c.rules.size(); ++i) {
+    const std::vector<Expr>& e = c.rules[i].rule.exprs;
+    if (i < fixed.size() ? e == fixed[i].exprs : IsCapabilityJump(e, hook)) continue;
+    problems.push_back(fmt::format(
+        "chain {} rule {} (handle {}) is neither a fixed rule nor a jump into a capability chain",
+        c.chain.name, i, c.rules[i].handle));
+    return;
+  }
+}
+
 void CheckFilterChain(const TableState& state, Hook hook, std::vector<std::string>& problems) {
   const std::string name = HookName(hook);
   const std::string counter = DropCounterName(hook);
@@ -32,6 +56,8 @@ void CheckFilterChain(const TableState& state, Hook hook, std::vector<std::strin
     if (c->rules.empty() || c->rules.back().rule.exprs != final_drop)
       problems.push_back(
           fmt::format("chain {} does not end in 'counter name {} drop'", name, counter));
+    else
+      CheckBeforeFinalDrop(*c, hook, problems);
   }
   if (state.FindCounter(counter) == nullptr)
     problems.push_back(fmt::format("counter {} missing", counter));

@@ -1,15 +1,14 @@
 // End-to-end: configs/basic.toml in the lab (issue "Foundation", done-when).
 // One chain per suite; every test reads what a user would see.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <thread>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "harness.h"
 
@@ -90,7 +89,7 @@ TEST_F(BasicChain, Graph_IsDotWithLabelColours) {
   EXPECT_NE(r.out.find("#3465a4"), std::string::npos) << r.out;  // blue
 }
 
-TEST_F(BasicChain, Save_WritesAChainFileThatParsesBack) {
+TEST_F(BasicChain, Save_WritesTheChainWithItsQubesAndFirewallList) {
   std::string path = fmt::format("/tmp/qnet-save-{}.toml", ::getpid());
   auto r = inst_->Qnet({"save", path});
   ASSERT_EQ(r.code, 0) << r.err;

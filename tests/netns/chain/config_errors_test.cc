@@ -2,6 +2,7 @@
 // exit, and nothing created (contract 9). The full table of parser errors
 // is tests/unit/config/chain_file_errors_test.cc; these go through the CLI,
 // qnetd and the role modules' own key validators.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,8 +11,6 @@
 #include <fstream>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "harness.h"
 
@@ -33,16 +32,19 @@ const BadFile kBadFiles[] = {
      "10:9: qube.work.netvm: unknown netvm 'sys-fw' (known: sys-net)"},
     {"bad_label", kHead + "[qube.work]\nrole = \"app\"\nlabel = \"pink\"\n",
      "9:9: qube.work.label: unknown label 'pink'"},
-    {"firewall_rule", kHead + "[qube.work]\nrole = \"app\"\nlabel = \"blue\"\nnetvm = \"sys-net\"\n"
-                              "firewall = [\"accept\", \"drop dsthost=1.2.3.4 proto=tcp dstports=99999\"]\n",
+    {"firewall_rule",
+     kHead + "[qube.work]\nrole = \"app\"\nlabel = \"blue\"\nnetvm = \"sys-net\"\n"
+             "firewall = [\"accept\", \"drop dsthost=1.2.3.4 proto=tcp dstports=99999\"]\n",
      "11:1: qube.work.firewall: rule 1 (drop dsthost=1.2.3.4 proto=tcp dstports=99999): "
      "dstports: port 99999 out of range 0-65535"},
-    {"wireguard_type", kHead + "[qube.vpn]\nrole = \"vpn\"\nlabel = \"red\"\nnetvm = \"sys-net\"\n"
-                               "wireguard = 5\n",
+    {"wireguard_type",
+     kHead + "[qube.vpn]\nrole = \"vpn\"\nlabel = \"red\"\nnetvm = \"sys-net\"\n"
+             "wireguard = 5\n",
      "11:1: qube.vpn.wireguard: expected a string (\"lab\" or a wg-quick file), got integer"},
-    {"cycle", "[chain]\nname = \"x\"\n[lab]\n[qube.sys-net]\nrole = \"net\"\nlabel = \"red\"\n"
-              "[qube.a]\nrole = \"firewall\"\nlabel = \"red\"\nnetvm = \"b\"\n"
-              "[qube.b]\nrole = \"vpn\"\nlabel = \"red\"\nnetvm = \"a\"\n",
+    {"cycle",
+     "[chain]\nname = \"x\"\n[lab]\n[qube.sys-net]\nrole = \"net\"\nlabel = \"red\"\n"
+     "[qube.a]\nrole = \"firewall\"\nlabel = \"red\"\nnetvm = \"b\"\n"
+     "[qube.b]\nrole = \"vpn\"\nlabel = \"red\"\nnetvm = \"a\"\n",
      "10:9: qube.a.netvm: netvm cycle: a -> b -> a"},
 };
 
@@ -56,8 +58,7 @@ TEST(ConfigErrors, BadFilesGetTheirExactErrorAndChangeNothing) {
     std::ofstream(path) << f.text;
     auto r = inst.Qnet({"up", path});
     EXPECT_EQ(r.code, 1) << f.name;
-    EXPECT_EQ(r.err.rfind("qnet: " + path + ":" + f.error, 0), 0u)
-        << f.name << ": got " << r.err;
+    EXPECT_EQ(r.err.rfind("qnet: " + path + ":" + f.error, 0), 0u) << f.name << ": got " << r.err;
     auto ls = inst.Qnet({"ls", "--json"});
     EXPECT_EQ(ls.out, "[]\n") << f.name;
   }
@@ -67,7 +68,7 @@ TEST(ConfigErrors, BadFilesGetTheirExactErrorAndChangeNothing) {
   EXPECT_EQ(missing.err, "qnet: open " + dir + "/none.toml: No such file or directory\n");
 }
 
-// The whole chain of DESIGN.md with one change: anon-ws, behind the tor
+// The whole chain of docs/architecture.md with one change: anon-ws, behind the tor
 // gateway, asks for a firewall list. Refused by `qnet up` before anything
 // exists: no namespace of the instance appears while `up` runs.
 TEST(ConfigErrors, TorGatewayClient_NonDefaultFirewallIsRefusedBeforeAnythingIsCreated) {

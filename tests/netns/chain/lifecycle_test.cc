@@ -1,15 +1,14 @@
 // Lifecycle: lockdown first (contract 1), a dead agent keeps dropping
 // (contract 3), qnetd restarts and adopts, `down --all` leaves nothing.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <thread>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "harness.h"
 
@@ -79,18 +78,40 @@ TEST_F(Lifecycle, HeldLockdown_LinksStayDownAndNothingLeavesTheQube) {
   });
   // Wait for work's namespace to exist, then look while its agent is held.
   const std::string pin = "/run/netns/" + inst_->netns("work");
-  for (int i = 0; i < 1000 && ::access(pin.c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 1000 && ::access(pin.c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(10ms);
   ASSERT_EQ(::access(pin.c_str(), F_OK), 0);
-  std::this_thread::sleep_for(1s);
+  // sys-firewall, not held, has its table: the check below can see one.
+  const std::string fw_pin = "/run/netns/" + inst_->netns("sys-firewall");
+  bool fw_table = false;
+  for (int i = 0; i < 200 && !fw_table; ++i) {
+    std::this_thread::sleep_for(10ms);
+    fw_table = ::access(fw_pin.c_str(), F_OK) == 0 &&
+               inst_->InNetns("sys-firewall", {"nft", "list", "tables"}).out.find("qnet") !=
+                   std::string::npos;
+  }
+  EXPECT_TRUE(fw_table) << "sys-firewall has no table while work is held";
+  std::this_thread::sleep_for(500ms);
   auto links = inst_->InNetns("work", {"ip", "-o", "link", "show"});
+  ASSERT_EQ(links.code, 0) << links.err;
+  EXPECT_NE(links.out.find(": lo:"), std::string::npos) << links.out;
   EXPECT_EQ(links.out.find("eth0"), std::string::npos) << "work has a link before lockdown:\n"
                                                        << links.out;
   auto fw_links = inst_->InNetns("sys-firewall", {"ip", "-o", "link", "show"});
+  ASSERT_EQ(fw_links.code, 0) << fw_links.err;
   EXPECT_EQ(fw_links.out.find("vif"), std::string::npos) << fw_links.out;
   auto table = inst_->InNetns("work", {"nft", "list", "tables"});
+  ASSERT_EQ(table.code, 0) << table.err;
   EXPECT_EQ(table.out.find("qnet"), std::string::npos) << "table exists while held";
+  // Nothing leaves work while it is held: no route to the lab at all.
+  auto probe = inst_->InNetns("work", {"curl", "-sS", "--max-time", "2", "http://203.0.113.10/"});
+  EXPECT_EQ(probe.code, 7) << probe.out << probe.err;  // "Network is unreachable"
+  EXPECT_EQ(up.wait_for(0s), std::future_status::timeout) << "the hold ended before the checks";
   auto result = up.get();
   ASSERT_EQ(result.code, 0) << result.err;
+  // Once released, the same probe gets through.
+  EXPECT_EQ(inst_->InNetns("work", {"curl", "-sS", "--max-time", "5", "http://203.0.113.10/"}).out,
+            "198.51.100.2\n");
   EXPECT_EQ(Curl(), "198.51.100.2\n");
 }
 

@@ -9,6 +9,7 @@
 #include "capability_host.h"
 #include "closed_capabilities.h"
 #include "netvm_capability.h"
+#include "qnet/nft/match.h"
 #include "qnet/nft/ruleset.h"
 
 namespace qnet::agent {
@@ -106,7 +107,18 @@ TEST(NetvmCapability, ForwardDropsSpoofingAndVifToVifThenHandsClientTrafficToThe
   qube::CapabilityRules cr = NetvmRules(Netvm({*IpAddr::Parse("10.139.1.1")}));
   auto fwd = ChainText(cr, "netvm-forward");
   ASSERT_GE(fwd.size(), 6u);
+  // First the anti-spoofing drop: a (vif . source) pair not in the clients set.
   EXPECT_NE(fwd[0].find("netvm-clients4"), std::string::npos) << fwd[0];
+  EXPECT_NE(fwd[0].find("drop"), std::string::npos) << fwd[0];
+  // Then, before any client traffic reaches the firewall, vif to vif drops.
+  std::vector<nft::Exprs> exprs;
+  for (const auto& r : cr.rules)
+    if (r.chain == "netvm-forward") exprs.push_back(r.exprs);
+  const auto vif_to_vif = std::find(
+      exprs.begin(), exprs.end(),
+      nft::Concat(nft::IifNamePrefix("vif"), nft::OifNamePrefix("vif"), nft::Count(), nft::Drop()));
+  ASSERT_NE(vif_to_vif, exprs.end()) << "no vif-to-vif drop";
+  EXPECT_LT(vif_to_vif - exprs.begin(), static_cast<long>(fwd.size()) - 2);
   // Client traffic (established too) goes to the firewall; the rest drops.
   EXPECT_NE(fwd[fwd.size() - 2].find("firewall-forward"), std::string::npos) << fwd[fwd.size() - 2];
   EXPECT_NE(fwd.back().find("drop"), std::string::npos) << fwd.back();

@@ -64,6 +64,25 @@ TEST(VerifyLockdown, ReportsAMissingOrWrongFinalDrop) {
             "chain output does not end in 'counter name drop-output drop'");
 }
 
+// An accept before the final drop ends evaluation there: the drop at the end
+// is never reached for what it matches (here: everything).
+TEST(VerifyLockdown, ReportsAnEarlyAcceptBeforeTheFinalDrop) {
+  TableState st = GoodState();
+  auto& forward = Find(st, "forward").rules;
+  forward.insert(forward.begin(), RuleState{Rule{"forward", Accept(), std::nullopt}, 99});
+  auto& input = Find(st, "input").rules;
+  input.insert(input.end() - 1,
+               RuleState{Rule{"input", Concat(IifName("eth0"), Accept()), std::nullopt}, 98});
+  // A jump to something that is not a capability chain of the hook.
+  auto& output = Find(st, "output").rules;
+  output.insert(output.end() - 1, RuleState{Rule{"output", Jump("elsewhere"), std::nullopt}, 97});
+  EXPECT_EQ(VerifyLockdown(st).error().message(),
+            "lockdown of inet qnet incomplete: chain input rule 4 (handle 98) is neither a fixed "
+            "rule nor a jump into a capability chain; chain forward rule 0 (handle 99) is neither "
+            "a fixed rule nor a jump into a capability chain; chain output rule 5 (handle 97) is "
+            "neither a fixed rule nor a jump into a capability chain");
+}
+
 TEST(VerifyLockdown, ReportsARegularOrNatChainWhereAFilterBaseChainBelongs) {
   TableState st = GoodState();
   Find(st, "input").chain.base.reset();

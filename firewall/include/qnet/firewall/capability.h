@@ -40,7 +40,9 @@ class FirewallCapability final : public qube::Capability {
  public:
   // `qube` names this qube in logs and replies. `nft` and `clock` are
   // borrowed and must outlive the capability.
-  FirewallCapability(std::string qube, nft::Committer& nft, Resolver resolve, const Clock& clock);
+  // `refresh_floor` bounds hostname refreshes below (kMinRefresh; tests lower it).
+  FirewallCapability(std::string qube, nft::Committer& nft, Resolver resolve, const Clock& clock,
+                     std::chrono::seconds refresh_floor = kMinRefresh);
   FirewallCapability(const FirewallCapability&) = delete;
   FirewallCapability& operator=(const FirewallCapability&) = delete;
 
@@ -88,6 +90,7 @@ class FirewallCapability final : public qube::Capability {
   nft::Committer& nft_;
   Resolver resolve_;
   const Clock& clock_;
+  std::chrono::seconds refresh_floor_;
   std::optional<qube::AgentConfig> config_;  // the one in force
   ClientLists lists_;
   Resolutions names_;

@@ -103,7 +103,9 @@ using Resolutions = std::map<std::string, Resolution>;
 inline constexpr std::chrono::seconds kMinRefresh{60};
 inline constexpr std::chrono::seconds kMaxRefresh{3600};
 inline constexpr std::chrono::seconds kElementGrace{30};
-std::chrono::seconds RefreshInterval(std::chrono::seconds ttl);
+// `floor` below kMinRefresh only in tests (qnet-agent-test --refresh-floor).
+std::chrono::seconds RefreshInterval(std::chrono::seconds ttl,
+                                     std::chrono::seconds floor = kMinRefresh);
 std::chrono::seconds ElementTimeout(std::chrono::seconds ttl);
 
 // Elements for a set or map that another part of the output declares.

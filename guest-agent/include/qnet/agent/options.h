@@ -20,7 +20,10 @@ struct Options {
   int control_fd = -1;       // qnetd's end of the control socket pair
   int listen_fd = -1;        // listening socket qnetd reconnects to after a restart
   bool ipv6 = false;         // chain ipv6 = "routed"
-  int hold_lockdown_seconds = 0;  // test hook: wait before creating the table
+  // Test hooks: flags that only qnet-agent-test (QNET_TEST_HOOKS) accepts;
+  // the shipped agent refuses them as unknown.
+  int hold_lockdown_seconds = 0;  // wait before creating the table
+  int refresh_floor_seconds = 0;  // lower hostname refresh floor (0: the firewall's)
   uid_t user_uid = 1000;     // the qube's unprivileged user (an id of the qube's user namespace)
   gid_t user_gid = 1000;
   // The qube's containment (init): its host id range, and the host
