@@ -1,4 +1,4 @@
-// The lab's namespaces and servers for one instance (DESIGN.md "The lab"):
+// The lab's namespaces and servers for one instance (docs/lab.md):
 // a router, web.lab and dns.lab, joined only to each other and to sys-net.
 #pragma once
 

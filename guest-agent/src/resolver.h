@@ -1,5 +1,5 @@
 // Name resolution for hostname firewall rules, inside the enforcing qube
-// (DESIGN.md "qnetd and the agents"): glibc's res_nquery against the qube's
+// (docs/architecture.md "qnetd and the agents"): glibc's res_nquery against the qube's
 // own /etc/resolv.conf, because the compiler needs each record's TTL
 // (getaddrinfo gives none).
 #pragma once

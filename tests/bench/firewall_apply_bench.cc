@@ -1,4 +1,4 @@
-// Firewall apply benchmark (issue 3): 1,000 synthetic clients x 10 Qubes
+// Firewall apply benchmark: 1,000 synthetic clients x 10 Qubes
 // rules installed in a netvm's table as ONE transaction through the agent's
 // real path (firewall::Compile + FirewallInstallBatch + nft::Commit), against
 // the same policy loaded with `nft -f` as a linear chain of one nft rule per

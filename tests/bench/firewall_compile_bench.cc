@@ -1,4 +1,4 @@
-// Google Benchmark: the user-space half of issue 3's bulk apply, 1,000
+// Google Benchmark: the user-space half of the firewall's bulk apply, 1,000
 // synthetic clients x 10 Qubes rules (synthetic_clients.h), stage by stage.
 // Not a test (never registered with ctest); no root, no kernel. Run:
 //   <build>/bin/firewall_compile_bench

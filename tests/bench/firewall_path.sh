@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Firewall path benchmark (issue 3): traffic from work through sys-firewall
+# Firewall path benchmark: traffic from work through sys-firewall
 # and sys-net to the lab web host, with 10,000 firewall rules loaded in
 # sys-firewall against the same path with no client rules, both states
 # measured alternately in the same run. Never pass/fail: prints every run,

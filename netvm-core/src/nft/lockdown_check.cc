@@ -1,5 +1,5 @@
 // VerifyLockdown: the checks qnetd makes on a qube's table before it brings
-// the qube's links up (DESIGN.md contracts 1 and 4).
+// the qube's links up (contracts 1 and 4, docs/security-contract.md).
 
 #include "qnet/nft/lockdown_check.h"
 

@@ -1,4 +1,4 @@
-// DESIGN.md's module table, enforced: every `#include "qnet/<short>/..."`
+// The module table of docs/architecture.md, enforced: every `#include "qnet/<short>/..."`
 // and every `qnet::<short>` / `qnet_<short>` link edge in a module must
 // point to a module that module may depend on (Tor's check-includes idea).
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // An instance of qnet: its name and every path and namespace name derived
-// from it (DESIGN.md "Instances"). Tests use their own instance.
+// from it (docs/architecture.md "Instances"). Tests use their own instance.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// The lab: the simulated internet that ships with qnet (DESIGN.md "The lab").
+// The lab: the simulated internet that ships with qnet (docs/lab.md).
 // Its addresses are fixed; they exist only inside the instance's namespaces.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The qube's one nftables table, `inet qnet` (DESIGN.md "One nftables table
+// The qube's one nftables table, `inet qnet` (docs/architecture.md "One nftables table
 // per qube", contracts 1, 4 and 7), as pure Batch builders.
 //
 // Base chains (created once, never deleted while the qube lives):
