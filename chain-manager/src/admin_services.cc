@@ -39,7 +39,8 @@ json RowJson(const QubeRow& r) {
             {"id", r.id},
             {"pid", r.init_pid != 0 ? json(r.init_pid) : json(nullptr)}};
   if (r.counters_ok)
-    j["drops"] = {{"input", r.drops_input}, {"forward", r.drops_forward}, {"output", r.drops_output}};
+    j["drops"] = {
+        {"input", r.drops_input}, {"forward", r.drops_forward}, {"output", r.drops_output}};
   else
     j["drops"] = nullptr;
   return j;
@@ -118,9 +119,11 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
       {"admin.TestReload",
        [&d](ServiceRequest& r) {
          auto j = ParseInput(r);
-         if (!j || !(*j)["qube"].is_string()) return BadInput("admin.TestReload wants {qube, count}");
-         return FromResult(d.TestReload((*j)["qube"], j->value("count", 1), j->value("unsafe", false)),
-                           [](const auto& s) { return s; });
+         if (!j || !(*j)["qube"].is_string())
+           return BadInput("admin.TestReload wants {qube, count}");
+         return FromResult(
+             d.TestReload((*j)["qube"], j->value("count", 1), j->value("unsafe", false)),
+             [](const auto& s) { return s; });
        }},
 #endif
   });

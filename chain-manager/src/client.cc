@@ -8,13 +8,12 @@
 #include <filesystem>
 #include <thread>
 
-#include "qnet/base/process.h"
 #include "program_names.h"
+#include "qnet/base/process.h"
 #include "qnet/base/unix_socket.h"
 
 namespace qnet::chain {
 namespace {
-
 
 Status StartDaemon(const Instance& inst) {
   std::error_code ec;
@@ -43,15 +42,14 @@ Result<qrexec::Channel> ConnectDaemon(const Instance& inst, bool start_if_needed
     fd = ConnectUnix(inst.socket_path());
     if (fd) return qrexec::Channel(std::move(*fd));
   }
-  return Fail(Errc::kUnavailable,
-              fmt::format("qnetd did not start; see {}", inst.log_path()));
+  return Fail(Errc::kUnavailable, fmt::format("qnetd did not start; see {}", inst.log_path()));
 }
 
 Result<qrexec::CallResult> AdminCall(qrexec::Channel& ch, const std::string& service,
                                      const std::string& input, const std::vector<int>& fds,
                                      bool long_running) {
-  qrexec::CallRequest req{.service = service, .source = "dom0", .user = "root", .input = input,
-                          .fds = fds};
+  qrexec::CallRequest req{
+      .service = service, .source = "dom0", .user = "root", .input = input, .fds = fds};
   auto timeout = long_running ? std::chrono::hours(24 * 365) : std::chrono::minutes(10);
   return qrexec::Call(ch, req, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
 }

@@ -15,13 +15,13 @@
 #include <vector>
 
 #include "lab_runtime.h"
+#include "program_names.h"
 #include "qnet/base/clock.h"
 #include "qnet/chain/instance.h"
 #include "qnet/chain/plan.h"
 #include "qnet/config/chain_spec.h"
 #include "qnet/config/key_registry.h"
 #include "qnet/firewall/rule_list.h"
-#include "program_names.h"
 #include "qube_runtime.h"
 
 namespace qnet::chain {
@@ -30,7 +30,7 @@ namespace qnet::chain {
 inline constexpr std::chrono::milliseconds kCallTimeout = std::chrono::seconds(30);
 
 struct DaemonOptions {
-  std::string bin_dir;  // where qnet-agent and qnet-lab are
+  std::string bin_dir;                        // where qnet-agent and qnet-lab are
   std::string agent_program = kAgentProgram;  // in bin_dir
   // Test hooks, set only by qnetd-test (QNET_TEST_HOOKS builds):
   // QNET_TEST_HOLD_LOCKDOWN="qube:seconds" makes that qube's agent wait

@@ -6,12 +6,11 @@ namespace qnet::chain {
 
 Result<Instance> Instance::Create(std::string name) {
   bool ok = !name.empty() && name.size() <= 24 && name[0] != '-';
-  for (char c : name)
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
   if (!ok)
-    return Fail(Errc::kInvalidArgument,
-                fmt::format("instance '{}': use 1-24 of a-z, 0-9 and '-', not starting with '-'",
-                            name));
+    return Fail(
+        Errc::kInvalidArgument,
+        fmt::format("instance '{}': use 1-24 of a-z, 0-9 and '-', not starting with '-'", name));
   return Instance(std::move(name));
 }
 

@@ -22,7 +22,8 @@ constexpr int kReadyFd = 3;
 Status WaitReady(int fd, const std::string& host, std::chrono::milliseconds timeout) {
   pollfd p{fd, POLLIN, 0};
   int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
-  if (n <= 0) return Fail(Errc::kTimeout, fmt::format("lab {}: not ready in {} ms", host, timeout.count()));
+  if (n <= 0)
+    return Fail(Errc::kTimeout, fmt::format("lab {}: not ready in {} ms", host, timeout.count()));
   char buf[64];
   ssize_t r = ::read(fd, buf, sizeof buf);
   if (r <= 0) return Fail(Errc::kUnavailable, fmt::format("lab {}: exited before ready", host));
@@ -40,7 +41,8 @@ Status NoDad(int netns_fd) {
 }
 
 Status ConfigureHost(int netns_fd, const IpAddr& addr4, const IpAddr& addr6, bool ipv6) {
-  QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl, netlink::Socket::OpenInNetns(NETLINK_ROUTE, netns_fd));
+  QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl,
+                        netlink::Socket::OpenInNetns(NETLINK_ROUTE, netns_fd));
   if (!ipv6) {
     QNET_TRY(netlink::SetSysctlInNetns(netns_fd, "net/ipv6/conf/all/disable_ipv6", "1"));
     QNET_TRY(netlink::SetSysctlInNetns(netns_fd, "net/ipv6/conf/default/disable_ipv6", "1"));
@@ -50,12 +52,13 @@ Status ConfigureHost(int netns_fd, const IpAddr& addr4, const IpAddr& addr6, boo
   QNET_TRY(netlink::SetLinkUp(rtnl, "lo", true));
   QNET_TRY(netlink::SetLinkUp(rtnl, "eth0", true));
   QNET_TRY(netlink::AddAddress(rtnl, "eth0", IpPrefix(addr4, 24)));
-  QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix(IpAddr::V4(0), 0),
-                                    .gateway = lab::kServers4.addr(), .dev = "eth0"}));
+  QNET_TRY(netlink::AddRoute(
+      rtnl, {.dst = IpPrefix(IpAddr::V4(0), 0), .gateway = lab::kServers4.addr(), .dev = "eth0"}));
   if (ipv6) {
     QNET_TRY(netlink::AddAddress(rtnl, "eth0", IpPrefix(addr6, 64), {.nodad = true}));
-    QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix(IpAddr::V6({}), 0),
-                                      .gateway = lab::kServers6.addr(), .dev = "eth0"}));
+    QNET_TRY(netlink::AddRoute(
+        rtnl,
+        {.dst = IpPrefix(IpAddr::V6({}), 0), .gateway = lab::kServers6.addr(), .dev = "eth0"}));
   }
   return OkStatus();
 }
@@ -87,7 +90,8 @@ Result<std::unique_ptr<LabRuntime>> LabRuntime::Start(const Instance& inst,
     QNET_TRY(netlink::SetLinkUp(rtnl, "lo", true));
     QNET_TRY(netlink::CreateBridge(rtnl, lab::kRouterBridge));
     QNET_TRY(netlink::AddAddress(rtnl, lab::kRouterBridge, lab::kServers4));
-    if (ipv6) QNET_TRY(netlink::AddAddress(rtnl, lab::kRouterBridge, lab::kServers6, {.nodad = true}));
+    if (ipv6)
+      QNET_TRY(netlink::AddAddress(rtnl, lab::kRouterBridge, lab::kServers6, {.nodad = true}));
     QNET_TRY(netlink::SetLinkUp(rtnl, lab::kRouterBridge, true));
   }
   QNET_TRY(lab->StartHost("web", {lab_bin, "web", "--ready-fd", std::to_string(kReadyFd)},
@@ -139,8 +143,8 @@ Status LabRuntime::StartHost(const std::string& name, std::vector<std::string> a
     QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl,
                           netlink::Socket::OpenInNetns(NETLINK_ROUTE, router_fd_.get()));
     std::string veth = name + "0";
-    QNET_TRY(netlink::CreateVeth(rtnl, {.name = veth, .peer_name = "eth0",
-                                        .peer_netns_fd = host_fd.get()}));
+    QNET_TRY(netlink::CreateVeth(
+        rtnl, {.name = veth, .peer_name = "eth0", .peer_netns_fd = host_fd.get()}));
     QNET_TRY(netlink::SetMaster(rtnl, veth, lab::kRouterBridge));
     QNET_TRY(netlink::SetLinkUp(rtnl, veth, true));
   }

@@ -17,8 +17,8 @@ class LabRuntime {
  public:
   // Creates the router namespace and starts the web and DNS hosts; returns
   // once both servers report ready.
-  static Result<std::unique_ptr<LabRuntime>> Start(const Instance& inst,
-                                                   const std::string& lab_bin, bool ipv6);
+  static Result<std::unique_ptr<LabRuntime>> Start(const Instance& inst, const std::string& lab_bin,
+                                                   bool ipv6);
   // Wires sys-net's uplink (uplink0 in sys-net, sysnet0 in the router).
   // sys-net's end stays down until qnetd has verified sys-net's lockdown.
   Status ConnectSysNet(int sysnet_netns_fd);

@@ -1,7 +1,7 @@
 #include "links.h"
 
-#include "qnet/qube/agent_config.h"
 #include "qnet/netlink/link.h"
+#include "qnet/qube/agent_config.h"
 
 namespace qnet::chain {
 
@@ -9,13 +9,16 @@ Status CreateVifLink(const VifLink& link) {
   QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl,
                         netlink::Socket::OpenInNetns(NETLINK_ROUTE, link.netvm_netns_fd));
   QNET_ASSIGN_OR_RETURN(netlink::Mac vif_mac, netlink::Mac::Parse(qube::kVifMac));
-  netlink::VethSpec spec{.name = link.vif, .peer_name = link.client_ifname,
-                         .peer_netns_fd = link.client_netns_fd, .mac = vif_mac};
+  netlink::VethSpec spec{.name = link.vif,
+                         .peer_name = link.client_ifname,
+                         .peer_netns_fd = link.client_netns_fd,
+                         .mac = vif_mac};
   return netlink::CreateVeth(rtnl, spec);
 }
 
 Status SetUpInNetns(int netns_fd, const std::string& ifname) {
-  QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl, netlink::Socket::OpenInNetns(NETLINK_ROUTE, netns_fd));
+  QNET_ASSIGN_OR_RETURN(netlink::Socket rtnl,
+                        netlink::Socket::OpenInNetns(NETLINK_ROUTE, netns_fd));
   return netlink::SetLinkUp(rtnl, ifname, true);
 }
 

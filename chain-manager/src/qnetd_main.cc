@@ -27,7 +27,6 @@
 namespace qnet::chain {
 namespace {
 
-
 bool PeerIsRoot(int fd) {
   ucred cred{};
   socklen_t len = sizeof cred;
@@ -53,7 +52,8 @@ void ParseTestHooks(DaemonOptions& o) {
   if (const char* floor = std::getenv("QNET_TEST_REFRESH_FLOOR"))
     o.refresh_floor_seconds = std::clamp(std::atoi(floor), 0, 60);
   // The shipped agent, to prove that it refuses the hooks.
-  if (const char* agent = std::getenv("QNET_TEST_AGENT"); agent && std::string(agent) == "qnet-agent")
+  if (const char* agent = std::getenv("QNET_TEST_AGENT");
+      agent && std::string(agent) == "qnet-agent")
     o.agent_program = agent;
 }
 #endif
@@ -101,7 +101,8 @@ int Serve(Daemon& daemon, int listen_fd) {
     }).detach();
   }
   // Let the reply to `down --all` reach the CLI before the socket goes away.
-  for (int i = 0; i < 500 && active > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 500 && active > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   return 0;
 }
 

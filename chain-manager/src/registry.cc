@@ -1,7 +1,6 @@
 #include "registry.h"
 
 #include "qnet/base/log.h"
-
 #include "qnet/firewall/config_key.h"
 #include "qnet/vpn/config_key.h"
 

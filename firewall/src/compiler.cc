@@ -166,7 +166,8 @@ class ClientBuilder {
     std::optional<Exprs> time;
     if (rule.expire) {
       const bool accept = rule.action == Action::kAccept;
-      time = internal::ExpiryTest(*rule.expire, accept ? std::optional<int64_t>(now_) : std::nullopt);
+      time =
+          internal::ExpiryTest(*rule.expire, accept ? std::optional<int64_t>(now_) : std::nullopt);
     }
     const Exprs tail = nft::Concat(time.value_or(Exprs{}), nft::Count(), verdict);
     for (internal::Alternative& alt : alternatives) {

@@ -28,8 +28,8 @@ Result<RuleList> Convert(const config::Value& value, int64_t now, bool with_pos)
     int number = static_cast<int>(i);
     if (!element.is_string()) {
       return Fail(Errc::kInvalidArgument,
-                  fmt::format("{}rule {}: expected a string, got {}", Where(element, with_pos), number,
-                              KindName(element.kind())));
+                  fmt::format("{}rule {}: expected a string, got {}", Where(element, with_pos),
+                              number, KindName(element.kind())));
     }
     auto rule = ParseNumberedRule(number, element.as_string(), now);
     if (!rule) {

@@ -41,23 +41,25 @@ Status SetUpUplink(netlink::Socket& rtnl, const qube::AgentConfig& c) {
     // A Qubes client: /32 address, the gateway pinned on eth0.
     QNET_ASSIGN_OR_RETURN(netlink::Mac mac, netlink::Mac::Parse(*u.gateway_mac));
     QNET_TRY(netlink::AddNeighbour(rtnl, u.ifname, u.gateway4, mac, true));
-    QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(u.gateway4), .dev = u.ifname,
-                                      .scope = netlink::Scope::kLink}));
+    QNET_TRY(netlink::AddRoute(
+        rtnl,
+        {.dst = IpPrefix::Host(u.gateway4), .dev = u.ifname, .scope = netlink::Scope::kLink}));
   }
-  QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix(IpAddr::V4(0), 0), .gateway = u.gateway4,
-                                    .dev = u.ifname}));
+  QNET_TRY(netlink::AddRoute(
+      rtnl, {.dst = IpPrefix(IpAddr::V4(0), 0), .gateway = u.gateway4, .dev = u.ifname}));
   if (c.ipv6 && u.addr6 && u.gateway6) {
     QNET_TRY(LinkLocalWithoutDad(rtnl, u.ifname));
     QNET_TRY(netlink::AddAddress(rtnl, u.ifname, *u.addr6, {.nodad = true}));
     if (u.gateway_mac) {
       QNET_ASSIGN_OR_RETURN(netlink::Mac mac, netlink::Mac::Parse(*u.gateway_mac));
       QNET_TRY(netlink::AddNeighbour(rtnl, u.ifname, *u.gateway6, mac, true));
-      QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(*u.gateway6), .dev = u.ifname,
-                                        .scope = netlink::Scope::kLink}));
+      QNET_TRY(netlink::AddRoute(
+          rtnl,
+          {.dst = IpPrefix::Host(*u.gateway6), .dev = u.ifname, .scope = netlink::Scope::kLink}));
     }
     std::array<uint8_t, 16> zero{};
-    QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix(IpAddr::V6(zero), 0),
-                                      .gateway = *u.gateway6, .dev = u.ifname}));
+    QNET_TRY(netlink::AddRoute(
+        rtnl, {.dst = IpPrefix(IpAddr::V6(zero), 0), .gateway = *u.gateway6, .dev = u.ifname}));
   }
   return OkStatus();
 }
@@ -65,14 +67,16 @@ Status SetUpUplink(netlink::Socket& rtnl, const qube::AgentConfig& c) {
 Status SetUpClient(netlink::Socket& rtnl, const qube::AgentConfig& c, const qube::Client& cl) {
   QNET_TRY(netlink::SetIfSysctl("ipv4", cl.vif, "proxy_arp", "1"));
   QNET_TRY(netlink::AddAddress(rtnl, cl.vif, IpPrefix::Host(c.addr4)));
-  QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(cl.addr4), .dev = cl.vif,
-                                    .scope = netlink::Scope::kLink, .prefsrc = c.addr4}));
+  QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(cl.addr4),
+                                    .dev = cl.vif,
+                                    .scope = netlink::Scope::kLink,
+                                    .prefsrc = c.addr4}));
   if (c.ipv6 && cl.addr6 && c.addr6) {
     QNET_TRY(LinkLocalWithoutDad(rtnl, cl.vif));
     QNET_TRY(netlink::SetIfSysctl("ipv6", cl.vif, "proxy_ndp", "1"));
     QNET_TRY(netlink::AddAddress(rtnl, cl.vif, IpPrefix::Host(*c.addr6), {.nodad = true}));
-    QNET_TRY(netlink::AddRoute(rtnl, {.dst = IpPrefix::Host(*cl.addr6), .dev = cl.vif,
-                                      .scope = netlink::Scope::kLink}));
+    QNET_TRY(netlink::AddRoute(
+        rtnl, {.dst = IpPrefix::Host(*cl.addr6), .dev = cl.vif, .scope = netlink::Scope::kLink}));
     QNET_TRY(netlink::AddProxyNeighbour(rtnl, cl.vif, *c.addr6));
   }
   return OkStatus();

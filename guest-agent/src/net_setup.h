@@ -2,9 +2,9 @@
 // the qube's own network namespace (the agent runs there).
 #pragma once
 
-#include "qnet/qube/agent_config.h"
 #include "qnet/base/result.h"
 #include "qnet/netlink/socket.h"
+#include "qnet/qube/agent_config.h"
 
 namespace qnet::agent {
 

@@ -19,39 +19,54 @@ using Setter = std::function<Status(Options&, std::string_view)>;
 
 const std::map<std::string, Setter, std::less<>>& Flags() {
   static const std::map<std::string, Setter, std::less<>> kFlags = {
-      {"--instance", [](Options& o, std::string_view v) { o.instance = v; return OkStatus(); }},
-      {"--qube", [](Options& o, std::string_view v) { o.qube = v; return OkStatus(); }},
-      {"--control-fd", [](Options& o, std::string_view v) -> Status {
+      {"--instance",
+       [](Options& o, std::string_view v) {
+         o.instance = v;
+         return OkStatus();
+       }},
+      {"--qube",
+       [](Options& o, std::string_view v) {
+         o.qube = v;
+         return OkStatus();
+       }},
+      {"--control-fd",
+       [](Options& o, std::string_view v) -> Status {
          QNET_ASSIGN_OR_RETURN(o.control_fd, ParseInt("--control-fd", v));
          return OkStatus();
        }},
-      {"--listen-fd", [](Options& o, std::string_view v) -> Status {
+      {"--listen-fd",
+       [](Options& o, std::string_view v) -> Status {
          QNET_ASSIGN_OR_RETURN(o.listen_fd, ParseInt("--listen-fd", v));
          return OkStatus();
        }},
-      {"--ipv6", [](Options& o, std::string_view v) -> Status {
+      {"--ipv6",
+       [](Options& o, std::string_view v) -> Status {
          if (v != "off" && v != "routed")
            return Fail(Errc::kInvalidArgument, fmt::format("--ipv6: '{}' is not off|routed", v));
          o.ipv6 = v == "routed";
          return OkStatus();
        }},
 #ifdef QNET_TEST_HOOKS
-      {"--hold-lockdown", [](Options& o, std::string_view v) -> Status {
+      {"--hold-lockdown",
+       [](Options& o, std::string_view v) -> Status {
          QNET_ASSIGN_OR_RETURN(o.hold_lockdown_seconds, ParseInt("--hold-lockdown", v));
          return OkStatus();
        }},
-      {"--refresh-floor", [](Options& o, std::string_view v) -> Status {
+      {"--refresh-floor",
+       [](Options& o, std::string_view v) -> Status {
          QNET_ASSIGN_OR_RETURN(o.refresh_floor_seconds, ParseInt("--refresh-floor", v));
          return OkStatus();
        }},
 #endif
-      {"--user", [](Options& o, std::string_view v) -> Status {
+      {"--user",
+       [](Options& o, std::string_view v) -> Status {
          QNET_ASSIGN_OR_RETURN(int uid, ParseInt("--user", v));
          o.user_uid = static_cast<uid_t>(uid);
          o.user_gid = static_cast<gid_t>(uid);
          return OkStatus();
        }},
-      {"--id-base", [](Options& o, std::string_view v) -> Status {
+      {"--id-base",
+       [](Options& o, std::string_view v) -> Status {
          uint32_t base = 0;
          auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), base);
          if (ec != std::errc() || p != v.data() + v.size() || base == 0)
@@ -59,9 +74,21 @@ const std::map<std::string, Setter, std::less<>>& Flags() {
          o.id_base = base;
          return OkStatus();
        }},
-      {"--home", [](Options& o, std::string_view v) { o.home_dir = v; return OkStatus(); }},
-      {"--etc", [](Options& o, std::string_view v) { o.etc_dir = v; return OkStatus(); }},
-      {"--template", [](Options& o, std::string_view v) { o.template_dir = v; return OkStatus(); }},
+      {"--home",
+       [](Options& o, std::string_view v) {
+         o.home_dir = v;
+         return OkStatus();
+       }},
+      {"--etc",
+       [](Options& o, std::string_view v) {
+         o.etc_dir = v;
+         return OkStatus();
+       }},
+      {"--template",
+       [](Options& o, std::string_view v) {
+         o.template_dir = v;
+         return OkStatus();
+       }},
   };
   return kFlags;
 }
@@ -70,13 +97,13 @@ const std::map<std::string, Setter, std::less<>>& Flags() {
 
 std::vector<std::string> Options::ToArgv(const std::string& program,
                                          const std::string& new_mode) const {
-  std::vector<std::string> argv = {program,         new_mode,
-                                   "--instance",    instance,
-                                   "--qube",        qube,
-                                   "--control-fd",  std::to_string(control_fd),
-                                   "--listen-fd",   std::to_string(listen_fd),
-                                   "--ipv6",        ipv6 ? "routed" : "off",
-                                   "--user",        std::to_string(user_uid)};
+  std::vector<std::string> argv = {program,        new_mode,
+                                   "--instance",   instance,
+                                   "--qube",       qube,
+                                   "--control-fd", std::to_string(control_fd),
+                                   "--listen-fd",  std::to_string(listen_fd),
+                                   "--ipv6",       ipv6 ? "routed" : "off",
+                                   "--user",       std::to_string(user_uid)};
   for (const auto& [flag, value] :
        {std::pair<const char*, std::string>{"--id-base", id_base ? std::to_string(id_base) : ""},
         {"--home", home_dir},
@@ -108,7 +135,8 @@ Result<Options> ParseOptions(int argc, char** argv) {
   for (int i = 2; i < argc; i += 2) {
     std::string_view flag = argv[i];
     auto it = Flags().find(flag);
-    if (it == Flags().end()) return Fail(Errc::kInvalidArgument, fmt::format("unknown flag {}", flag));
+    if (it == Flags().end())
+      return Fail(Errc::kInvalidArgument, fmt::format("unknown flag {}", flag));
     if (i + 1 >= argc) return Fail(Errc::kInvalidArgument, fmt::format("{} needs a value", flag));
     QNET_TRY(it->second(o, argv[i + 1]));
   }

@@ -1,18 +1,17 @@
 // glibc's netinet/in.h must come before linux/in.h (pulled in by the nft
 // headers through resolver.h): glibc then tells the kernel header to skip
 // its duplicates; the other order does not compile.
+#include "resolver.h"
+
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
-#include <netinet/in.h>
+#include <fmt/format.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <resolv.h>
-
-#include "resolver.h"
 
 #include <array>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace qnet::agent {
 namespace {
@@ -56,8 +55,8 @@ const char* TypeName(int type) { return type == ns_t_a ? "A" : "AAAA"; }
 Outcome Query(ResState& rs, const std::string& name, int type,
               std::vector<firewall::ResolvedAddress>& out) {
   std::array<unsigned char, 4096> buf{};
-  int n = ::res_nquery(rs.get(), name.c_str(), ns_c_in, type, buf.data(),
-                       static_cast<int>(buf.size()));
+  int n =
+      ::res_nquery(rs.get(), name.c_str(), ns_c_in, type, buf.data(), static_cast<int>(buf.size()));
   if (n < 0) {
     const int h = rs.get()->res_h_errno;
     return {h == HOST_NOT_FOUND || h == NO_DATA,

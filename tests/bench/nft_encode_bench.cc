@@ -32,9 +32,11 @@ std::vector<Rule> MakeRules() {
   std::vector<Rule> rules;
   rules.reserve(kRules);
   for (int i = 0; i < kRules; ++i) {
-    IpAddr a = IpAddr::V4(10, 137, static_cast<uint8_t>(i / 250), static_cast<uint8_t>(i % 250 + 1));
+    IpAddr a =
+        IpAddr::V4(10, 137, static_cast<uint8_t>(i / 250), static_cast<uint8_t>(i % 250 + 1));
     auto port = static_cast<uint16_t>(1024 + i % 60000);
-    rules.push_back(Rule{kChain, Concat(Ip4Saddr(a), TcpDport(port), Count(), Accept()), std::nullopt});
+    rules.push_back(
+        Rule{kChain, Concat(Ip4Saddr(a), TcpDport(port), Count(), Accept()), std::nullopt});
   }
   return rules;
 }

@@ -127,8 +127,7 @@ Result<std::string> RunCapture(const std::vector<std::string>& argv) {
   if (!child) return Fail(child.error());
   QNET_ASSIGN_OR_RETURN(std::string out, ReadAll(rd.get()));
   QNET_ASSIGN_OR_RETURN(int code, child->Wait());
-  if (code != 0)
-    return Fail(Errc::kIo, fmt::format("{} exited with {}", argv[0], code));
+  if (code != 0) return Fail(Errc::kIo, fmt::format("{} exited with {}", argv[0], code));
   return out;
 }
 

@@ -31,7 +31,8 @@ Result<UniqueFd> ListenUnix(const std::string& path, mode_t mode, int backlog) {
   int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   ::umask(old);
   if (rc != 0) return Fail(ErrnoError(fmt::format("bind {}", path), errno));
-  if (::listen(fd.get(), backlog) != 0) return Fail(ErrnoError(fmt::format("listen {}", path), errno));
+  if (::listen(fd.get(), backlog) != 0)
+    return Fail(ErrnoError(fmt::format("listen {}", path), errno));
   return fd;
 }
 

@@ -115,8 +115,8 @@ std::vector<Rule> BaseChainRules(const Chain& base_chain,
   for (const std::string& cap : capabilities)
     rules.push_back(Rule{base_chain.name, Jump(CapabilityChainName(cap, hook)), std::nullopt});
   if (IsFilter(base_chain))
-    rules.push_back(Rule{base_chain.name, Concat(CountNamed(DropCounterName(hook)), Drop()),
-                         std::nullopt});
+    rules.push_back(
+        Rule{base_chain.name, Concat(CountNamed(DropCounterName(hook)), Drop()), std::nullopt});
   return rules;
 }
 

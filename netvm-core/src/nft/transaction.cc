@@ -143,8 +143,9 @@ Status Commit(netlink::Socket& nfsock, const Batch& batch, std::chrono::millisec
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return Fail(ErrnoError("nft: poll for ACKs", errno));
     if (ready == 0)
-      return Fail(Errc::kTimeout, fmt::format("nft: no answer to a batch of {} messages within {} ms",
-                                              batch.size(), timeout.count()));
+      return Fail(Errc::kTimeout,
+                  fmt::format("nft: no answer to a batch of {} messages within {} ms", batch.size(),
+                              timeout.count()));
     Result<size_t> n = internal::RecvDatagram(fd, buf, 0);
     if (!n && n.error().sys_errno() == ENOBUFS)
       return Fail(Errc::kNetlink,

@@ -25,8 +25,8 @@
 #include "qnet/base/process.h"
 #include "qnet/netlink/socket.h"
 #include "qnet/nft/base_table.h"
-#include "qnet/nft/match.h"
 #include "qnet/nft/lockdown_check.h"
+#include "qnet/nft/match.h"
 #include "qnet/nft/readback.h"
 #include "qnet/nft/transaction.h"
 

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "qnet/chain/instance.h"
+
+#include <gtest/gtest.h>
 
 namespace qnet::chain {
 namespace {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "ls_format.h"
+
+#include <gtest/gtest.h>
 
 namespace qnet::chain {
 namespace {
@@ -24,9 +24,7 @@ TEST(LsFormat, ColourOnATerminal) {
   EXPECT_NE(t->find("\033["), std::string::npos);
 }
 
-TEST(LsFormat, MalformedReplyIsAnError) {
-  EXPECT_FALSE(FormatQubeTable("{", false));
-}
+TEST(LsFormat, MalformedReplyIsAnError) { EXPECT_FALSE(FormatQubeTable("{", false)); }
 
 }  // namespace
 }  // namespace qnet::chain

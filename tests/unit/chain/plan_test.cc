@@ -1,6 +1,7 @@
+#include "qnet/chain/plan.h"
+
 #include <gtest/gtest.h>
 
-#include "qnet/chain/plan.h"
 #include "qnet/config/chain_file.h"
 #include "registry.h"
 
@@ -62,8 +63,8 @@ TEST(Plan, TorGatewayClientWithRulesIsRefusedAtTheFirewallKey) {
   // [] is an explicit empty list (everything dropped), not the default.
   for (const char* list :
        {"[\"drop\"]", "[\"accept dst4=203.0.113.10\"]", "[\"accept\", \"drop\"]", "[]"}) {
-    auto spec = config::ParseChainText(head + "firewall = " + list + "\n", "x.toml",
-                                       BuildKeyRegistry());
+    auto spec =
+        config::ParseChainText(head + "firewall = " + list + "\n", "x.toml", BuildKeyRegistry());
     ASSERT_TRUE(spec) << spec.error().message();
     auto plan = BuildPlan(*spec, 1700000000);
     ASSERT_FALSE(plan) << list;
@@ -72,8 +73,8 @@ TEST(Plan, TorGatewayClientWithRulesIsRefusedAtTheFirewallKey) {
               "clients accept only the default firewall list [\"accept\"]");
   }
   for (const char* list : {"[\"accept\"]"}) {
-    auto spec = config::ParseChainText(head + "firewall = " + list + "\n", "x.toml",
-                                       BuildKeyRegistry());
+    auto spec =
+        config::ParseChainText(head + "firewall = " + list + "\n", "x.toml", BuildKeyRegistry());
     ASSERT_TRUE(spec);
     EXPECT_TRUE(BuildPlan(*spec, 1700000000)) << list;
   }

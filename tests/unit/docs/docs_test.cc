@@ -2,15 +2,15 @@
 // resolves inside it, nothing points outside it (a developer's machine, the
 // project's planning files), and no code or document cites a tracker issue
 // by number (name the feature instead).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 namespace {
 
@@ -109,7 +109,8 @@ TEST(Docs, NoTrackerIssueNumbers) {
   // "issue 3" means nothing to a reader of the code; upstream references
   // ("Qubes issue 7771", "its issue 5866") name their project and stay.
   const std::regex issue_re(R"re((^|[^A-Za-z'])([Ii]ssues? #?\d+))re");
-  const std::regex upstream_re(R"re((Qubes|Qubes'|its|tor|Tor|WireGuard|upstream|GitHub)\s+[Ii]ssues? #?\d+)re");
+  const std::regex upstream_re(
+      R"re((Qubes|Qubes'|its|tor|Tor|WireGuard|upstream|GitHub)\s+[Ii]ssues? #?\d+)re");
   std::vector<std::string> found;
   for (const fs::path& f : FilesWith({".md", ".h", ".cc", ".sh", ".txt", ".toml"})) {
     if (f.filename() == "docs_test.cc") continue;

@@ -254,7 +254,7 @@ TEST(Compiler, ClientAddressArrivingFromTheUplinkReachesNoClientChain) {
     EXPECT_EQ(eval.Run(p), Outcome::kAccept) << from;  // from its own vif: its list applies
     p.iifname = "eth0";
     EXPECT_EQ(eval.Run(p), Outcome::kNoVerdict) << from;  // the base chain's final drop
-    p.iifname = "vif12.0";  // another client's vif: a spoof
+    p.iifname = "vif12.0";                                // another client's vif: a spoof
     EXPECT_EQ(eval.Run(p), Outcome::kDrop) << from;
   }
 }
@@ -287,8 +287,8 @@ TEST(ExpiryTest, MatchesExactlyBeforeTheExpiry) {
 // One nft rule per expiring rule, reading the clock once: no chain of its
 // own, no table of time ranges.
 TEST(ExpiryTest, IsOneRuleWithTheClockTestInline) {
-  auto fw = Compile({MakeClient("w", 12, {"accept dst4=1.2.3.4 expire=+600", "drop"}, false)}, {},
-                    kNow);
+  auto fw =
+      Compile({MakeClient("w", 12, {"accept dst4=1.2.3.4 expire=+600", "drop"}, false)}, {}, kNow);
   ASSERT_TRUE(fw.has_value());
   ASSERT_EQ(fw->clients[0].chains.size(), 1u);
   ASSERT_EQ(fw->clients[0].rules.size(), 3u);  // the rule, "drop", the default drop

@@ -103,10 +103,10 @@ TEST(FirewallKeyRule, ChainParserReportsBadRuleAtItsPosition) {
       "firewall = [\"accept\", \"drop 10.0.0.1 icmp 300\"]\n";
   auto spec = config::ParseChainText(text, "c.toml", registry);
   ASSERT_FALSE(spec.has_value());
-  EXPECT_NE(spec.error().message().find(
-                "qube.work.firewall: rule 1 (drop 10.0.0.1 icmp 300): icmptype: "
-                "type 300 out of range 0-255"),
-            std::string::npos)
+  EXPECT_NE(
+      spec.error().message().find("qube.work.firewall: rule 1 (drop 10.0.0.1 icmp 300): icmptype: "
+                                  "type 300 out of range 0-255"),
+      std::string::npos)
       << spec.error().message();
 }
 

@@ -170,13 +170,26 @@ class Evaluator {
         const int d = std::memcmp(v.data(), c->data.data(), v.size());
         bool match = false;
         switch (c->op) {
-          case NFT_CMP_EQ: match = d == 0; break;
-          case NFT_CMP_NEQ: match = d != 0; break;
-          case NFT_CMP_LT: match = d < 0; break;
-          case NFT_CMP_LTE: match = d <= 0; break;
-          case NFT_CMP_GT: match = d > 0; break;
-          case NFT_CMP_GTE: match = d >= 0; break;
-          default: ADD_FAILURE() << "cmp op " << c->op;
+          case NFT_CMP_EQ:
+            match = d == 0;
+            break;
+          case NFT_CMP_NEQ:
+            match = d != 0;
+            break;
+          case NFT_CMP_LT:
+            match = d < 0;
+            break;
+          case NFT_CMP_LTE:
+            match = d <= 0;
+            break;
+          case NFT_CMP_GT:
+            match = d > 0;
+            break;
+          case NFT_CMP_GTE:
+            match = d >= 0;
+            break;
+          default:
+            ADD_FAILURE() << "cmp op " << c->op;
         }
         if (!match) return std::nullopt;
       } else if (const auto* bo = std::get_if<nft::Byteorder>(&e)) {

@@ -1,6 +1,9 @@
 // The module table of docs/architecture.md, enforced: every `#include "qnet/<short>/..."`
 // and every `qnet::<short>` / `qnet_<short>` link edge in a module must
 // point to a module that module may depend on (Tor's check-includes idea).
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,21 +15,17 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <gtest/gtest.h>
-
 namespace {
 
 namespace fs = std::filesystem;
 
 // Short name -> module directory.
 const std::map<std::string, std::string> kModuleOf = {
-    {"base", "netvm-core"},     {"netlink", "netvm-core"}, {"nft", "netvm-core"},
-    {"qube", "netvm-core"},     {"runtime", "netvm-core"}, {"qrexec", "netvm-core"},
-    {"config", "netvm-core"},   {"firewall", "firewall"},  {"vpn", "vpn-proxy"},
-    {"tor", "tor-gateway"},     {"agent", "guest-agent"},  {"chain", "chain-manager"},
-    {"lab", "chain-manager"},   {"labsrv", "chain-manager"},
+    {"base", "netvm-core"},   {"netlink", "netvm-core"},   {"nft", "netvm-core"},
+    {"qube", "netvm-core"},   {"runtime", "netvm-core"},   {"qrexec", "netvm-core"},
+    {"config", "netvm-core"}, {"firewall", "firewall"},    {"vpn", "vpn-proxy"},
+    {"tor", "tor-gateway"},   {"agent", "guest-agent"},    {"chain", "chain-manager"},
+    {"lab", "chain-manager"}, {"labsrv", "chain-manager"},
 };
 
 // Module -> the modules it may depend on (itself included).
@@ -77,8 +76,8 @@ std::vector<std::string> Violations(const fs::path& tree, const std::string& mod
         if (target == kModuleOf.end()) continue;  // not a module library (e.g. qnet_unit_test)
         if (!kAllowed.at(module).contains(target->second))
           out.push_back(fmt::format("{}:{}: {} -> {} ({})",
-                                    fs::relative(entry.path(), tree).string(), line_no,
-                                    module, target->second, short_name));
+                                    fs::relative(entry.path(), tree).string(), line_no, module,
+                                    target->second, short_name));
       }
     }
   }
@@ -103,8 +102,9 @@ TEST(Layering, TheCheckSeesForbiddenIncludesAndLinks) {
   std::ofstream(tree / "netvm-core/CMakeLists.txt") << "target_link_libraries(a qnet::agent)\n";
   EXPECT_EQ(Violations(tree, "firewall"),
             std::vector<std::string>{"firewall/src/x.cc:1: firewall -> vpn-proxy (vpn)"});
-  EXPECT_EQ(Violations(tree, "netvm-core"),
-            std::vector<std::string>{"netvm-core/CMakeLists.txt:1: netvm-core -> guest-agent (agent)"});
+  EXPECT_EQ(
+      Violations(tree, "netvm-core"),
+      std::vector<std::string>{"netvm-core/CMakeLists.txt:1: netvm-core -> guest-agent (agent)"});
   fs::remove_all(tree);
 }
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <utility>
 
-#include "qnet/nft/match.h"
 #include "qnet/nft/decode.h"
+#include "qnet/nft/match.h"
 #include "qnet/nft/readback.h"
 #include "test_util.h"
 

@@ -11,8 +11,8 @@
 #include <memory>
 #include <string>
 
-#include "qnet/nft/match.h"
 #include "qnet/nft/decode.h"
+#include "qnet/nft/match.h"
 #include "qnet/nft/readback.h"
 #include "test_util.h"
 
@@ -78,8 +78,8 @@ INSTANTIATE_TEST_SUITE_P(
         Expr{Range{NFT_RANGE_NEQ, NFT_REG_1, {1}, {9}}},
         Expr{Byteorder{NFT_REG_1, NFT_REG_1, NFT_BYTEORDER_HTON, 8, 8}},
         Expr{Byteorder{NFT_REG_2, NFT_REG_1, NFT_BYTEORDER_NTOH, 4, 2}},
-        Expr{Verdict{VerdictCode::kAccept, ""}},
-        Expr{Verdict{VerdictCode::kDrop, ""}}, Expr{Verdict{VerdictCode::kJump, "fw-10-137-0-12"}},
+        Expr{Verdict{VerdictCode::kAccept, ""}}, Expr{Verdict{VerdictCode::kDrop, ""}},
+        Expr{Verdict{VerdictCode::kJump, "fw-10-137-0-12"}},
         Expr{Verdict{VerdictCode::kGoto, "other"}}, Expr{Verdict{VerdictCode::kReturn, ""}},
         Expr{Verdict{VerdictCode::kContinue, ""}}, Expr{ImmediateData{NFT_REG_1, {10, 0, 0, 1}}},
         Expr{Counter{}}, Expr{ObjRef{"drop-input"}},
@@ -105,47 +105,48 @@ TEST(RuleRoundTrip, WholeRuleWithCommentDecodesEqual) {
 TEST(RuleRoundTrip, EveryBuilderDecodesEqual) {
   const IpAddr v4 = *IpAddr::Parse("10.137.0.12");
   const IpAddr v6 = *IpAddr::Parse("fd09:24ef:4179::a89:c");
-  const std::vector<Exprs> fragments = {IifName("eth0"),
-                                        OifName("wg0"),
-                                        OifNamePrefix("vif"),
-                                        NfProto(NfProtoValue::kV6),
-                                        Ip4Saddr(v4),
-                                        Ip4Daddr(v4),
-                                        Ip4SaddrPrefix(*IpPrefix::Parse("10.137.0.0/16")),
-                                        Ip4DaddrPrefix(*IpPrefix::Parse("10.0.0.0/12")),
-                                        Ip6Saddr(v6),
-                                        Ip6Daddr(v6),
-                                        Ip6SaddrPrefix(*IpPrefix::Parse("fd09:24ef:4179::/48")),
-                                        Ip6DaddrPrefix(*IpPrefix::Parse("fd00::/8")),
-                                        TcpDport(443),
-                                        UdpDport(53),
-                                        DportRange(1000, 2000),
-                                        Sport(123),
-                                        IcmpType(8),
-                                        Icmpv6Type(135),
-                                        Ip6HopLimit(255),
-                                        CtStateIn(kCtEstablished | kCtRelated),
-                                        CtStateInvalid(),
-                                        CtOriginalDaddr4(v4),
-                                        SkUid(106),
-                                        MetaTimeWithin(std::nullopt, 1796299200'000'000'000),
-                                        MetaTimeWithin(1796295600'000'000'000, 1796299200'000'000'000),
-                                        Ip4SaddrIn("clients"),
-                                        Ip6DaddrIn("blocked", true),
-                                        VmapIp4Saddr("fw-v4"),
-                                        VmapIp6Saddr("fw-v6"),
-                                        IifnameSaddrIn(NfProtoValue::kV4, "clients4", true),
-                                        VmapIifnameSaddr(NfProtoValue::kV6, "fw-src6"),
-                                        Dnat4(v4, 5353),
-                                        Dnat4(v4),
-                                        Dnat6(v6, 53),
-                                        Masquerade(),
-                                        RejectTcpReset(),
-                                        RejectAdminProhibited(),
-                                        CountNamed("drop-output"),
-                                        Return(),
-                                        Goto("x"),
-                                        Jump("y")};
+  const std::vector<Exprs> fragments = {
+      IifName("eth0"),
+      OifName("wg0"),
+      OifNamePrefix("vif"),
+      NfProto(NfProtoValue::kV6),
+      Ip4Saddr(v4),
+      Ip4Daddr(v4),
+      Ip4SaddrPrefix(*IpPrefix::Parse("10.137.0.0/16")),
+      Ip4DaddrPrefix(*IpPrefix::Parse("10.0.0.0/12")),
+      Ip6Saddr(v6),
+      Ip6Daddr(v6),
+      Ip6SaddrPrefix(*IpPrefix::Parse("fd09:24ef:4179::/48")),
+      Ip6DaddrPrefix(*IpPrefix::Parse("fd00::/8")),
+      TcpDport(443),
+      UdpDport(53),
+      DportRange(1000, 2000),
+      Sport(123),
+      IcmpType(8),
+      Icmpv6Type(135),
+      Ip6HopLimit(255),
+      CtStateIn(kCtEstablished | kCtRelated),
+      CtStateInvalid(),
+      CtOriginalDaddr4(v4),
+      SkUid(106),
+      MetaTimeWithin(std::nullopt, 1796299200'000'000'000),
+      MetaTimeWithin(1796295600'000'000'000, 1796299200'000'000'000),
+      Ip4SaddrIn("clients"),
+      Ip6DaddrIn("blocked", true),
+      VmapIp4Saddr("fw-v4"),
+      VmapIp6Saddr("fw-v6"),
+      IifnameSaddrIn(NfProtoValue::kV4, "clients4", true),
+      VmapIifnameSaddr(NfProtoValue::kV6, "fw-src6"),
+      Dnat4(v4, 5353),
+      Dnat4(v4),
+      Dnat6(v6, 53),
+      Masquerade(),
+      RejectTcpReset(),
+      RejectAdminProhibited(),
+      CountNamed("drop-output"),
+      Return(),
+      Goto("x"),
+      Jump("y")};
   for (const Exprs& f : fragments) {
     Rule rule{"c", f, std::nullopt};
     EXPECT_EQ(RoundTrip(rule), rule) << ToString(rule);
@@ -170,17 +171,17 @@ TEST(RuleGolden, MetaTimeMatchesNftDebugOutput) {
   // TZ=UTC nft -d netlink add rule inet t c meta time >= "2026-12-03 11:00:00"
   //   meta time < "2026-12-03 12:00:00" counter accept   (nft loads the clock
   // twice; one load serves both comparisons)
-  EXPECT_EQ(LibnftnlText(Rule{"c", Concat(MetaTimeWithin(1796295600'000'000'000,
-                                                         1796299200'000'000'000),
-                                          Count(), Accept())}),
-            (std::vector<std::string>{
-                "meta load time => reg 1",
-                "byteorder reg 1 = hton(reg 1, 8, 8)",
-                "cmp gte reg 1 0x54b9ed18 0x00e098bd",
-                "cmp lt reg 1 0x9abced18 0x008051ee",
-                "counter pkts 0 bytes 0",
-                "immediate reg 0 accept",
-            }));
+  EXPECT_EQ(
+      LibnftnlText(Rule{"c", Concat(MetaTimeWithin(1796295600'000'000'000, 1796299200'000'000'000),
+                                    Count(), Accept())}),
+      (std::vector<std::string>{
+          "meta load time => reg 1",
+          "byteorder reg 1 = hton(reg 1, 8, 8)",
+          "cmp gte reg 1 0x54b9ed18 0x00e098bd",
+          "cmp lt reg 1 0x9abced18 0x008051ee",
+          "counter pkts 0 bytes 0",
+          "immediate reg 0 accept",
+      }));
 }
 
 TEST(RuleGolden, PrefixCtStateObjrefMatchNftDebugOutput) {

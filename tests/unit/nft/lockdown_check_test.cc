@@ -1,10 +1,11 @@
 // VerifyLockdown on good and broken table states.
 
+#include "qnet/nft/lockdown_check.h"
+
 #include <gtest/gtest.h>
 
 #include "qnet/nft/base_table.h"
 #include "qnet/nft/match.h"
-#include "qnet/nft/lockdown_check.h"
 
 namespace qnet::nft {
 namespace {

@@ -30,9 +30,7 @@ class Instance {
   std::string namespaces_file() const { return runtime_dir() + "/namespaces"; }
   // "<instance>-<qube>": the namespace name `ip netns exec` knows.
   std::string netns_name(const std::string& qube) const { return name_ + "-" + qube; }
-  std::string netns_path(const std::string& qube) const {
-    return "/run/netns/" + netns_name(qube);
-  }
+  std::string netns_path(const std::string& qube) const { return "/run/netns/" + netns_name(qube); }
 
  private:
   explicit Instance(std::string name) : name_(std::move(name)) {}

@@ -14,17 +14,17 @@
 namespace qnet::agent {
 
 struct Options {
-  std::string mode;          // "init" or "agent"
+  std::string mode;  // "init" or "agent"
   std::string instance = "qnet";
-  std::string qube;          // the qube's name (also its hostname)
-  int control_fd = -1;       // qnetd's end of the control socket pair
-  int listen_fd = -1;        // listening socket qnetd reconnects to after a restart
-  bool ipv6 = false;         // chain ipv6 = "routed"
+  std::string qube;     // the qube's name (also its hostname)
+  int control_fd = -1;  // qnetd's end of the control socket pair
+  int listen_fd = -1;   // listening socket qnetd reconnects to after a restart
+  bool ipv6 = false;    // chain ipv6 = "routed"
   // Test hooks: flags that only qnet-agent-test (QNET_TEST_HOOKS) accepts;
   // the shipped agent refuses them as unknown.
   int hold_lockdown_seconds = 0;  // wait before creating the table
   int refresh_floor_seconds = 0;  // lower hostname refresh floor (0: the firewall's)
-  uid_t user_uid = 1000;     // the qube's unprivileged user (an id of the qube's user namespace)
+  uid_t user_uid = 1000;  // the qube's unprivileged user (an id of the qube's user namespace)
   gid_t user_gid = 1000;
   // The qube's containment (init): its host id range, and the host
   // directories its view is built from (see qnet/runtime/qube_view.h).

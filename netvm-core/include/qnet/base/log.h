@@ -2,9 +2,9 @@
 // Each composition root calls InitLogging once; there is no other global.
 #pragma once
 
-#include <string_view>
-
 #include <spdlog/spdlog.h>
+
+#include <string_view>
 
 namespace qnet {
 

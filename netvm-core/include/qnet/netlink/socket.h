@@ -49,8 +49,7 @@ class Socket {
   // with errno set and the message "what: strerror".
   Status Receive(uint32_t seq, const std::string& what, const MessageCallback& cb = nullptr);
   // Send + Receive for a single request built in buf (nlh->nlmsg_seq set).
-  Status Request(const nlmsghdr* nlh, const std::string& what,
-                 const MessageCallback& cb = nullptr);
+  Status Request(const nlmsghdr* nlh, const std::string& what, const MessageCallback& cb = nullptr);
 
  private:
   Socket(MnlSocketPtr s, uint32_t port_id) : sock_(std::move(s)), port_id_(port_id) {}

@@ -12,9 +12,9 @@ namespace qnet::nft {
 // exist on their hooks with policy drop,
 // each ends in the rule `counter name "drop-<hook>" drop`, holds before it
 // only its fixed rules (BaseChainRules) and jumps into capability chains of
-// its hook (nothing that accepts early), and those named counters exist. The error (kFailedPrecondition) lists every problem, e.g.
-// "lockdown of inet qnet incomplete: chain forward missing; chain output
-// policy is accept, want drop".
+// its hook (nothing that accepts early), and those named counters exist. The error
+// (kFailedPrecondition) lists every problem, e.g. "lockdown of inet qnet incomplete: chain forward
+// missing; chain output policy is accept, want drop".
 Status VerifyLockdown(const TableState& state);
 
 }  // namespace qnet::nft
