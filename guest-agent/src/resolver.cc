@@ -1,14 +1,17 @@
 // glibc's netinet/in.h must come before linux/in.h (pulled in by the nft
 // headers through resolver.h): glibc then tells the kernel header to skip
 // its duplicates; the other order does not compile.
-#include "resolver.h"
-
+// clang-format off
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
-#include <fmt/format.h>
-#include <netdb.h>
 #include <netinet/in.h>
+#include <netdb.h>
 #include <resolv.h>
+
+#include "resolver.h"
+// clang-format on
+
+#include <fmt/format.h>
 
 #include <array>
 #include <cstring>
