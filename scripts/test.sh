@@ -4,6 +4,9 @@
 # libFuzzer runs. With CI=true a skipped test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache (when installed) shares objects between clones and build trees:
+# paths are hashed relative to the repository's root.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 bash scripts/install-deps.sh
 bash scripts/build.sh
 
