@@ -15,22 +15,6 @@ constexpr std::string_view kNoWireguard =
     "no WireGuard in this kernel (the wireguard module is not loaded or not built); the "
     "userspace backend (wireguard-go) works without it";
 
-// The socket's kNetlink error, with the code a caller can act on.
-Error Classify(const Error& e) {
-  switch (e.sys_errno()) {
-    case ENODEV:
-    case ENOENT:
-      return Error(Errc::kNotFound, e.message(), e.sys_errno());
-    case EEXIST:
-      return Error(Errc::kAlreadyExists, e.message(), e.sys_errno());
-    case EPERM:
-    case EACCES:
-      return Error(Errc::kPermissionDenied, e.message(), e.sys_errno());
-    default:
-      return e;
-  }
-}
-
 void Stamp(netlink::Socket& sock, NlMessage& msg) {
   reinterpret_cast<nlmsghdr*>(msg.data())->nlmsg_seq = sock.NextSeq();
 }
@@ -64,7 +48,7 @@ Status KernelWg::SetDevice(const Device& device) {
     Status s = sock_.Request(
         reinterpret_cast<const nlmsghdr*>(msgs[i].data()),
         fmt::format("WG_CMD_SET_DEVICE {} (message {} of {})", device.name, i + 1, msgs.size()));
-    if (!s) return Fail(Classify(s.error()));
+    if (!s) return Fail(netlink::ClassifyNetlinkError(s.error()));
   }
   return OkStatus();
 }
@@ -81,7 +65,7 @@ Result<Device> KernelWg::GetDevice(std::string_view ifname) {
                              return parsed ? MNL_CB_OK : MNL_CB_ERROR;
                            });
   if (!parsed) return Fail(parsed.error());
-  if (!s) return Fail(Classify(s.error()));
+  if (!s) return Fail(netlink::ClassifyNetlinkError(s.error()));
   return device;
 }
 
@@ -95,7 +79,7 @@ Status CreateWireguardLink(netlink::Socket& rtnl, std::string_view ifname) {
                       fmt::format("{} (creating wireguard link {}: {})", kNoWireguard, ifname,
                                   s.error().message()),
                       EOPNOTSUPP));
-  return Fail(Classify(s.error()));
+  return Fail(netlink::ClassifyNetlinkError(s.error()));
 }
 
 }  // namespace qnet::vpn

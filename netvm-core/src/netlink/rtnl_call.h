@@ -17,11 +17,9 @@ using ReplyHandler = std::function<Status(const nlmsghdr*)>;
 // if set, sees each reply message. A failure of on_reply does not stop the
 // exchange (the socket must be drained to stay usable); the first one is
 // returned, wrapped with `what`, once the kernel has finished answering.
-// Kernel errors get their code from the errno (Classify) and `what` as context.
+// Kernel errors get their code from the errno (ClassifyNetlinkError) and
+// `what` as context.
 Status Call(Socket& sock, Request& req, const std::string& what,
             const ReplyHandler& on_reply = nullptr);
-
-// Gives a kNetlink error the code its errno implies (kNotFound, ...).
-Error Classify(Error e);
 
 }  // namespace qnet::netlink::internal

@@ -125,4 +125,21 @@ Status RunInNetns(int netns_fd, const std::function<Status()>& fn) {
   return s;
 }
 
+Error ClassifyNetlinkError(Error e) {
+  if (e.code() != Errc::kNetlink) return e;
+  switch (e.sys_errno()) {
+    case ENODEV:
+    case ENOENT:
+    case ESRCH:
+      return Error(Errc::kNotFound, e.message(), e.sys_errno());
+    case EEXIST:
+      return Error(Errc::kAlreadyExists, e.message(), e.sys_errno());
+    case EPERM:
+    case EACCES:
+      return Error(Errc::kPermissionDenied, e.message(), e.sys_errno());
+    default:
+      return e;
+  }
+}
+
 }  // namespace qnet::netlink

@@ -90,10 +90,11 @@ TEST(Docs, EveryRelativeMarkdownLinkResolves) {
 TEST(Docs, NothingPointsOutsideTheRepository) {
   // The planning documents the project started from live outside the
   // repository; a reader who clones it has docs/ instead.
-  const std::regex outside_re(R"re(\.\./shared|DESIGN\.md|STYLE\.md|/work/|/home/[a-z]+/)re");
+  // Written with character classes so that this line does not match itself.
+  const std::regex outside_re(
+      R"re(\.\./s[h]ared/|D[E]SIGN\.md|S[T]YLE\.md|/w[o]rk/|/h[o]me/[a-z]+/)re");
   std::vector<std::string> found;
   for (const fs::path& f : FilesWith({".md", ".h", ".cc", ".sh", ".txt", ".toml", ".py"})) {
-    if (f.filename() == "docs_test.cc") continue;
     std::istringstream in(Read(f));
     int n = 0;
     for (std::string line; std::getline(in, line);) {

@@ -62,4 +62,9 @@ class Socket {
 // switches back. fn must not start threads.
 Status RunInNetns(int netns_fd, const std::function<Status()>& fn);
 
+// Gives a kernel (kNetlink) error the code its errno implies: kNotFound
+// (ENODEV, ENOENT, ESRCH), kAlreadyExists (EEXIST), kPermissionDenied (EPERM,
+// EACCES); anything else is returned unchanged. For every netlink family.
+Error ClassifyNetlinkError(Error e);
+
 }  // namespace qnet::netlink
