@@ -112,14 +112,29 @@ std::vector<Exprs> ProtocolMatches(const Rule& rule, Fam fam) {
   return {};
 }
 
+// Whether the alternative starts with `meta nfproto`, as nft writes a
+// destination address or an ICMP type in an inet table: without it nft
+// lists the address as a raw field (`@nh,128,32`; a lookup of one in a
+// typed set does not load back with `nft -f`), and it adds the test when
+// loading `icmp type`, so the reloaded rule would not be this one. The
+// chain is per family, so the test is always true there. DNS rules match
+// `ct original ip daddr`, which nft writes without it.
+bool NeedsFamilyTest(const Rule& rule, Fam fam) {
+  if (fam == Fam::kAny || rule.specialtarget) return false;
+  return rule.dst.has_value() || (rule.proto == Proto::kIcmp && rule.icmptype.has_value());
+}
+
 }  // namespace
 
 std::vector<Alternative> MatchAlternatives(const Rule& rule, const RuleScope& scope) {
   std::vector<Alternative> out;
   for (Fam fam : Families(rule, scope)) {
+    Exprs family;
+    if (NeedsFamilyTest(rule, fam))
+      family = nft::NfProto(fam == Fam::kV4 ? nft::NfProtoValue::kV4 : nft::NfProtoValue::kV6);
     std::vector<Exprs> protos = ProtocolMatches(rule, fam);
     for (const Exprs& dst : DestinationMatches(rule, fam, scope)) {
-      for (const Exprs& proto : protos) out.push_back({fam, nft::Concat(dst, proto)});
+      for (const Exprs& proto : protos) out.push_back({fam, nft::Concat(family, dst, proto)});
     }
   }
   return out;

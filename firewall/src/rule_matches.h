@@ -28,7 +28,7 @@ enum class Fam : uint8_t { kAny, kV4, kV6 };
 
 struct Alternative {
   Fam fam = Fam::kAny;
-  nft::Exprs exprs;  // without the family test: the chain is per family
+  nft::Exprs exprs;  // a family-specific match starts with its family test, as nft writes it
 };
 
 // The match alternatives of `rule` (without counter or verdict): the rule

@@ -71,12 +71,20 @@ Exprs PrefixMatch(const IpPrefix& p, bool v4, uint32_t offset, const char* what,
   if (p.len() == full) return AddrMatch(p.addr(), v4, offset, what, f);
   Exprs out = FamilyMatch(v4, f);
   if (p.len() == 0) return out;
+  const Bytes net = AddrKey(p.Network().addr());
+  if (p.len() % 8 == 0) {
+    // As nft: a prefix on a byte boundary loads and compares only its bytes.
+    const uint32_t bytes = static_cast<uint32_t>(p.len() / 8);
+    out.push_back(Payload{NFT_PAYLOAD_NETWORK_HEADER, offset, bytes, NFT_REG_1});
+    out.push_back(Cmp{NFT_CMP_EQ, NFT_REG_1, Bytes(net.begin(), net.begin() + bytes)});
+    return out;
+  }
   const uint32_t len = v4 ? 4 : 16;
   Bytes mask(len, 0);
   for (int bit = 0; bit < p.len(); ++bit) mask[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
   out.push_back(Payload{NFT_PAYLOAD_NETWORK_HEADER, offset, len, NFT_REG_1});
   out.push_back(Bitwise{NFT_REG_1, NFT_REG_1, len, mask, Bytes(len, 0)});
-  out.push_back(Cmp{NFT_CMP_EQ, NFT_REG_1, AddrKey(p.Network().addr())});
+  out.push_back(Cmp{NFT_CMP_EQ, NFT_REG_1, net});
   return out;
 }
 
@@ -170,8 +178,10 @@ Exprs Sport(uint16_t port) { return ThPort(kThSportOffset, port); }
 Exprs DportRange(uint16_t lo, uint16_t hi) {
   if (lo > hi) return Bad(fmt::format("dport {}-{}: empty range", lo, hi));
   if (lo == hi) return Dport(lo);
+  // Two comparisons, not a range expression: what nft emits for `th dport
+  // lo-hi` (it keeps `range` for `!=`), so its listing loads back the same.
   return {Payload{NFT_PAYLOAD_TRANSPORT_HEADER, kThDportOffset, 2, NFT_REG_1},
-          Range{NFT_RANGE_EQ, NFT_REG_1, Be16(lo), Be16(hi)}};
+          Cmp{NFT_CMP_GTE, NFT_REG_1, Be16(lo)}, Cmp{NFT_CMP_LTE, NFT_REG_1, Be16(hi)}};
 }
 Exprs TcpDport(uint16_t port) { return Concat(L4Proto(L4::kTcp), Dport(port)); }
 Exprs UdpDport(uint16_t port) { return Concat(L4Proto(L4::kUdp), Dport(port)); }
@@ -206,12 +216,17 @@ Exprs MetaTimeWithin(std::optional<uint64_t> from_ns, uint64_t until_ns) {
     return b;
   };
   // The clock is loaded in host order; cmp compares bytes in order, so
-  // network order makes it a numeric comparison.
-  Exprs out{Meta{NFT_META_TIME_NS, NFT_REG_1},
-            Byteorder{NFT_REG_1, NFT_REG_1, NFT_BYTEORDER_HTON, 8, 8}};
-  if (from_ns) out.push_back(Cmp{NFT_CMP_GTE, NFT_REG_1, be64(*from_ns)});
-  out.push_back(Cmp{NFT_CMP_LT, NFT_REG_1, be64(until_ns)});
-  return out;
+  // network order makes it a numeric comparison. One load per comparison,
+  // as nft writes `meta time >= A meta time < B`: a single load serving
+  // both lists the same, but `nft -f` of that listing loads twice, so the
+  // kernel's rule would not be the one qnet installed.
+  auto clock = [] {
+    return Exprs{Meta{NFT_META_TIME_NS, NFT_REG_1},
+                 Byteorder{NFT_REG_1, NFT_REG_1, NFT_BYTEORDER_HTON, 8, 8}};
+  };
+  Exprs out;
+  if (from_ns) out = Concat(clock(), Exprs{Cmp{NFT_CMP_GTE, NFT_REG_1, be64(*from_ns)}});
+  return Concat(std::move(out), clock(), Exprs{Cmp{NFT_CMP_LT, NFT_REG_1, be64(until_ns)}});
 }
 
 Exprs Ip4SaddrIn(std::string_view set, bool invert, FamilyTest f) {

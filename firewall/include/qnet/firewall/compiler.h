@@ -20,8 +20,11 @@
 //   chain fw-<id>, fw-<id>-6          per client, its IPv4 and (when routed)
 //     ... accept | goto fw-reject     IPv6 packets: its rules in order, then
 //     counter name fw-<id>-drop goto fw-reject   the list's implicit drop.
-//                                     One family reaches each chain, so no
-//                                     rule in it tests the family.
+//                                     Each rule is what nft itself encodes
+//                                     for the text `nft list` shows (a
+//                                     destination or ICMP type after its
+//                                     `meta nfproto` test), so the listing
+//                                     loads back with `nft -f` unchanged.
 //
 // Rule by rule (Qubes' semantics, as qubes-core-agent-linux compiles them):
 //  - dst4/dst6 networks match `ip daddr`/`ip6 daddr` (host bits cleared);

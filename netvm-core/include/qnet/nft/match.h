@@ -66,12 +66,16 @@ Exprs OifNamePrefix(std::string_view prefix);
 Exprs NfProto(NfProtoValue p);  // meta nfproto ipv4|ipv6
 Exprs L4Proto(L4 p);            // meta l4proto tcp|udp|icmp|icmpv6
 // Whether an address match starts with its `meta nfproto` test. kKnown is
-// for a chain that only packets of that family reach (a per-family verdict
-// map's target, as in an `ip` or `ip6` table, where nft omits it too); a
-// packet of the other family would be misread there.
+// for a rule that tests the family itself before it (once, as nft does for
+// `ip daddr X icmp type Y`), or for a chain that only packets of that
+// family reach; a packet of the other family would be misread there. In an
+// inet table nft lists an address without the test as a raw field
+// (`@nh,128,32`), and cannot load a raw field's lookup in a typed set.
 enum class FamilyTest : uint8_t { kInclude, kKnown };
 Exprs Ip4Saddr(const IpAddr& a, FamilyTest f = FamilyTest::kInclude);
 Exprs Ip4Daddr(const IpAddr& a, FamilyTest f = FamilyTest::kInclude);
+// A prefix on a byte boundary loads only its bytes (as nft); others load
+// the address, mask it and compare.
 Exprs Ip4SaddrPrefix(const IpPrefix& p, FamilyTest f = FamilyTest::kInclude);
 Exprs Ip4DaddrPrefix(const IpPrefix& p, FamilyTest f = FamilyTest::kInclude);
 Exprs Ip6Saddr(const IpAddr& a, FamilyTest f = FamilyTest::kInclude);
@@ -79,7 +83,7 @@ Exprs Ip6Daddr(const IpAddr& a, FamilyTest f = FamilyTest::kInclude);
 Exprs Ip6SaddrPrefix(const IpPrefix& p, FamilyTest f = FamilyTest::kInclude);
 Exprs Ip6DaddrPrefix(const IpPrefix& p, FamilyTest f = FamilyTest::kInclude);
 Exprs Dport(uint16_t port);                  // th dport (after L4Proto tcp/udp)
-Exprs DportRange(uint16_t lo, uint16_t hi);  // th dport lo-hi, inclusive
+Exprs DportRange(uint16_t lo, uint16_t hi);  // th dport lo-hi, inclusive (cmp gte, cmp lte)
 Exprs Sport(uint16_t port);
 Exprs TcpDport(uint16_t port);    // L4Proto(kTcp) + Dport
 Exprs UdpDport(uint16_t port);    // L4Proto(kUdp) + Dport
@@ -91,7 +95,9 @@ Exprs CtStateInvalid();
 Exprs CtOriginalDaddr4(const IpAddr& a);  // ct original ip daddr a
 Exprs SkUid(uint32_t uid);                // meta skuid uid
 // The kernel's clock (CLOCK_REALTIME, ns since the epoch) in [from, until):
-// meta time => reg, byteorder hton, cmp gte from (when given), cmp lt until.
+// meta time => reg, byteorder hton, cmp gte from (when given), then again
+// meta time => reg, byteorder hton, cmp lt until: exactly what nft emits for
+// `meta time >= A meta time < B`, so its listing loads back unchanged.
 // Every daemon may be dead: the kernel alone decides.
 Exprs MetaTimeWithin(std::optional<uint64_t> from_ns, uint64_t until_ns);
 
