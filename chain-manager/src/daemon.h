@@ -21,6 +21,7 @@
 #include "qnet/chain/plan.h"
 #include "qnet/config/chain_spec.h"
 #include "qnet/config/key_registry.h"
+#include "qnet/firewall/expiry.h"
 #include "qnet/firewall/rule_list.h"
 #include "qube_runtime.h"
 
@@ -122,7 +123,7 @@ class Daemon {
   std::optional<Plan> plan_;
   std::map<std::string, std::shared_ptr<QubeProcess>> qubes_;
   std::unique_ptr<LabRuntime> lab_;
-  std::map<std::string, int64_t> expire_retry_at_;  // qube -> unix time (ExpireDue)
+  firewall::ExpirySchedule expiry_{clock_};  // ExpireDue's lists and retries
 };
 
 }  // namespace qnet::chain

@@ -245,25 +245,24 @@ Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
 void Daemon::ExpireDue() {
   std::unique_lock lock(mu_, std::try_to_lock);  // busy (an `up`, say): next tick
   if (!lock || !plan_ || !spec_) return;
-  const int64_t now = clock_.UnixNow();
+  std::vector<std::pair<std::string, firewall::RuleList>> lists;
+  std::map<std::string, FirewallTarget> targets;
   for (QubePlan& nq : plan_->qubes) {
     for (const qube::Client& c : nq.agent.clients) {
       const FirewallTarget target{&nq, &c};
-      firewall::RuleList next = target.rules();
-      if (next.RemoveExpired(now) == 0) continue;
-      // A netvm that failed to take the list is asked again in 30 s, not
-      // every second (the kernel has stopped matching the rules anyway).
-      auto retry = expire_retry_at_.find(c.name);
-      if (retry != expire_retry_at_.end() && retry->second > now) continue;
-      if (Status s = PushFirewallLocked(target, next); !s) {
-        spdlog::warn("firewall {}: expired rules not yet removed, retry in 30 s: {}", c.name,
-                     s.error().message());
-        expire_retry_at_[c.name] = now + 30;
-        continue;
-      }
-      expire_retry_at_.erase(c.name);
-      spdlog::info("firewall {}: expired rules removed", c.name);
+      lists.emplace_back(c.name, target.rules());
+      targets.emplace(c.name, target);
     }
+  }
+  for (const firewall::ExpirySchedule::Due& due : expiry_.Collect(lists)) {
+    Status s = PushFirewallLocked(targets.at(due.qube), due.next);
+    expiry_.Pushed(due.qube, s.ok());
+    if (!s) {
+      spdlog::warn("firewall {}: expired rules not yet removed, retry in {} s: {}", due.qube,
+                   firewall::ExpirySchedule::kRetrySeconds, s.error().message());
+      continue;
+    }
+    spdlog::info("firewall {}: {} expired rules removed", due.qube, due.removed);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "harness.h"
 
@@ -262,12 +263,15 @@ TEST_F(FirewallCli, LsJson_NullForWhatAQubeDoesNotHave) {
 // What `nft list` shows of a qube is what the kernel holds: loaded into a
 // scratch namespace with `nft -f`, it lists the same again. Every set and
 // data map of every qube (ifname keys print as "vif3.0", never ""), and the
-// whole ruleset of the qubes whose rules nft can print as loadable text
-// (sys-firewall's client chains match IPv4 destinations in host sets by a
-// raw payload without an nfproto test, which nft lists as `@nh,128,32` and
-// cannot load back into a typed set).
+// whole ruleset of every qube, sys-firewall's with hostname rules of both
+// actions (host sets with and without timeouts) and expiring rules.
 TEST_F(FirewallCli, NftList_SetsMapsAndRulesetsRoundTripThroughNftF) {
   ASSERT_EQ(Fw({"add", "drop", "dsthost=web.lab", "proto=tcp", "dstports=7"}).code, 0);
+  ASSERT_EQ(Fw({"add", "accept", "dsthost=web.lab", "proto=tcp", "dstports=80-443"}).code, 0);
+  ASSERT_EQ(
+      Fw({"add", "accept", "dst4=203.0.113.0/24", "proto=icmp", "icmptype=8", "expire=+600"}).code,
+      0);
+  ASSERT_EQ(Fw({"add", "drop", "proto=udp", "dstports=9", "expire=+600"}).code, 0);
   const std::string scratch = inst_->name() + "-scratch";
   struct Netns {
     std::string name;
@@ -282,6 +286,11 @@ TEST_F(FirewallCli, NftList_SetsMapsAndRulesetsRoundTripThroughNftF) {
     const char* p;
     ~Unlink() { ::unlink(p); }
   } unlink_file{path};
+  // A set element's "expires 1m29s980ms" counts down between two listings.
+  auto without_expiry = [](const std::string& text) {
+    static const std::regex kExpires(" expires [0-9hms]+");
+    return std::regex_replace(text, kExpires, "");
+  };
   // Loads `text` into the scratch namespace alone and lists it back.
   auto round_trip = [&](const std::string& what, const std::string& text,
                         std::vector<std::string> list) {
@@ -291,7 +300,7 @@ TEST_F(FirewallCli, NftList_SetsMapsAndRulesetsRoundTripThroughNftF) {
     EXPECT_EQ(load.code, 0) << what << ": " << load.err << "\n" << text;
     list.insert(list.begin(), {"ip", "netns", "exec", scratch, "nft", "list"});
     auto again = RunCmd(list);
-    EXPECT_EQ(again.out, text) << what;
+    EXPECT_EQ(without_expiry(again.out), without_expiry(text)) << what;
   };
   int sets = 0;
   for (const char* qube : {"sys-net", "sys-firewall", "work"}) {
@@ -315,12 +324,21 @@ TEST_F(FirewallCli, NftList_SetsMapsAndRulesetsRoundTripThroughNftF) {
     }
   }
   EXPECT_GE(sets, 6);
-  for (const char* qube : {"sys-net", "work"}) {
+  for (const char* qube : {"sys-net", "sys-firewall", "work"}) {
     auto listed = inst_->InNetns(qube, {"nft", "list", "ruleset"});
     ASSERT_EQ(listed.code, 0) << qube << ": " << listed.err;
     ASSERT_NE(listed.out.find("table inet qnet"), std::string::npos) << listed.out;
     round_trip(qube, listed.out, {"ruleset"});
   }
+  // Positive control: sys-firewall's listing holds the rules added above,
+  // as nft names them (never a raw `@nh` field).
+  auto fw = inst_->InNetns("sys-firewall", {"nft", "list", "ruleset"}).out;
+  for (const char* want : {"ip daddr @fw-", "tcp dport 80-443",
+                           "ip daddr 203.0.113.0/24 icmp type echo-request meta time >=",
+                           "udp dport 9 meta time <", "timeout"}) {
+    EXPECT_NE(fw.find(want), std::string::npos) << want << " not in:\n" << fw;
+  }
+  EXPECT_EQ(fw.find("@nh,"), std::string::npos) << fw;
   auto set = inst_->InNetns("sys-firewall", {"nft", "list", "set", "inet", "qnet", "fw-vifs"});
   EXPECT_NE(set.out.find("\"vif3.0\""), std::string::npos) << set.out;
 }
