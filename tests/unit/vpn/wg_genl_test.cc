@@ -10,6 +10,8 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "wg_device_example.h"
+
 namespace qnet::vpn {
 namespace {
 
@@ -60,14 +62,11 @@ Bytes Str(std::string_view s) {
   return b;
 }
 
-Key K(uint8_t fill) {
-  std::array<uint8_t, kKeyLen> b;
-  b.fill(fill);
-  return Key(b);
-}
+using testing::ExampleDevice;
+using testing::Ip;
+using testing::K;
+using testing::Net;
 Bytes KeyBytes(uint8_t fill) { return Bytes(kKeyLen, fill); }
-IpPrefix Net(std::string_view s) { return *IpPrefix::Parse(s); }
-IpAddr Ip(std::string_view s) { return *IpAddr::Parse(s); }
 
 Result<Device> ParseAll(const std::vector<NlMessage>& msgs) {
   Device d;
@@ -75,25 +74,9 @@ Result<Device> ParseAll(const std::vector<NlMessage>& msgs) {
   return d;
 }
 
+// The backends' example device plus a peer updated over IPv6.
 Device SmallDevice() {
-  Device d;
-  d.name = "wg0";
-  d.private_key = K(1);
-  d.listen_port = 51820;
-  d.fwmark = 0x51820;
-  d.replace_peers = true;
-  DevicePeer p;
-  p.public_key = K(2);
-  p.preshared_key = K(3);
-  p.endpoint = SocketAddr{Ip("203.0.113.20"), 51820};
-  p.persistent_keepalive = 25;
-  p.allowed_ips = {Net("0.0.0.0/0"), Net("::/0")};
-  p.replace_allowed_ips = true;
-  d.peers.push_back(p);
-  DevicePeer gone;
-  gone.public_key = K(4);
-  gone.remove = true;
-  d.peers.push_back(gone);
+  Device d = ExampleDevice(SocketAddr{Ip("203.0.113.20"), 51820}, 51820);
   DevicePeer v6;
   v6.public_key = K(5);
   v6.endpoint = SocketAddr{Ip("2001:db8:2::20"), 443};

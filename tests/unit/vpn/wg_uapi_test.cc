@@ -9,37 +9,18 @@
 #include <thread>
 
 #include "qnet/base/unix_socket.h"
+#include "wg_device_example.h"
 
 namespace qnet::vpn {
 namespace {
 
-Key K(uint8_t fill) {
-  std::array<uint8_t, kKeyLen> b;
-  b.fill(fill);
-  return Key(b);
-}
+using testing::ExampleDevice;
+using testing::Ip;
+using testing::K;
+using testing::Net;
 std::string Hex(uint8_t fill) { return K(fill).ToHex(); }
-IpPrefix Net(std::string_view s) { return *IpPrefix::Parse(s); }
-IpAddr Ip(std::string_view s) { return *IpAddr::Parse(s); }
 
-Device SetExample() {
-  Device d;
-  d.name = "wg0";
-  d.private_key = K(1);
-  d.listen_port = 0;
-  d.fwmark = 0x51820;
-  d.replace_peers = true;
-  DevicePeer p;
-  p.public_key = K(2);
-  p.preshared_key = K(3);
-  p.endpoint = SocketAddr{Ip("2001:db8:2::20"), 51820};
-  p.persistent_keepalive = 25;
-  p.replace_allowed_ips = true;
-  p.allowed_ips = {Net("0.0.0.0/0"), Net("::/0")};
-  d.peers.push_back(p);
-  d.peers.push_back(DevicePeer{.public_key = K(4), .remove = true});
-  return d;
-}
+Device SetExample() { return ExampleDevice(SocketAddr{Ip("2001:db8:2::20"), 51820}, 0); }
 
 TEST(WgUapi, SetRequestIsTheDocumentedText) {
   auto req = BuildUapiSet(SetExample());
