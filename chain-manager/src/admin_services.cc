@@ -33,6 +33,7 @@ json RowJson(const QubeRow& r) {
   json j = {{"name", r.name},
             {"state", r.state},
             {"role", r.role},
+            {"class", r.disposable ? "DispVM" : "AppVM"},
             {"label", r.label},
             {"netvm", r.netvm ? json(*r.netvm) : json(nullptr)},
             {"ip", r.ip},
@@ -95,6 +96,7 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
          if (!code) return Err(code.error());
          return ServiceReply{*code, {}, {}};
        }},
+      {"admin.Dispvm", DispvmService(d)},
       {"admin.Firewall",
        [&d](ServiceRequest& r) {
          auto j = ParseInput(r);

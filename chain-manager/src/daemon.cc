@@ -5,14 +5,17 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "cleanup.h"
+#include "disposable_storage.h"
 #include "graph.h"
 #include "links.h"
 #include "qnet/base/log.h"
 #include "qnet/chain/lab.h"
+#include "qnet/chain/template_store.h"
 #include "qnet/config/chain_file.h"
 #include "qnet/config/topology.h"
 #include "qnet/qube/label.h"
@@ -48,8 +51,17 @@ Status Daemon::SaveStateLocked() {
   j["chain_path"] = spec_ ? spec_->source_path : "";
   j["chain_text"] = spec_text_;
   j["qubes"] = nlohmann::json::array();
-  for (const auto& [name, q] : qubes_)
+  // `qnet dispvm` qubes are not in the chain: a qnetd that restarts destroys
+  // them (their client's connection died with the previous qnetd).
+  j["disposables"] = nlohmann::json::array();
+  for (const auto& [name, q] : qubes_) {
+    const QubePlan* planned = plan_ ? plan_->Find(name) : nullptr;
+    if (planned && planned->transient) {
+      j["disposables"].push_back(name);
+      continue;
+    }
     j["qubes"].push_back({{"name", name}, {"pid", q->init_pid()}, {"start_time", q->start_time()}});
+  }
   QNET_TRY(MakeDirs(inst_.state_dir(), 0700));
   return WriteFileAtomic(inst_.state_file(), j.dump(2), 0600);
 }
@@ -66,6 +78,17 @@ Status Daemon::Restore() {
   QNET_ASSIGN_OR_RETURN(config::ChainSpec spec,
                         config::ParseChainText(chain_text, j.value("chain_path", ""), registry_));
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
+  for (const auto& d : j.value("disposables", nlohmann::json::array())) {
+    if (!d.is_string()) continue;
+    const std::string name = d.get<std::string>();
+    if (!plan.Find(name) && name.rfind("disp", 0) == 0) {
+      int killed = 0;
+      (void)RemoveNamespace(inst_, inst_.netns_name(name), &killed);
+      ::unlink(fmt::format("{}/{}.sock", inst_.agents_dir(), name).c_str());
+      spdlog::info("destroyed disposable {} of the previous qnetd", name);
+    }
+  }
+  for (std::string& e : DiscardDisposableStorage(inst_)) spdlog::warn("restore: {}", e);
   for (const auto& q : j.value("qubes", nlohmann::json::array())) {
     std::string name = q.value("name", "");
     auto adopted = QubeProcess::Adopt(inst_, name, q.value("pid", 0), q.value("start_time", 0ULL));
@@ -111,12 +134,17 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
   }
   // Spawn every qube at once; each agent locks its qube down on its own.
   for (const QubePlan& q : plan.qubes) {
+    if (q.disposable) {
+      // A named disposable starts from nothing, whatever a crash left.
+      QNET_TRY(DiscardQubeStorage(inst_, q.spec.name));
+      QNET_TRY(MarkDisposable(inst_, q.spec.name));
+    }
     SpawnParams p{.name = q.spec.name,
                   .ipv6 = plan.ipv6,
                   .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
                   .refresh_floor_seconds = opts_.refresh_floor_seconds,
                   .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
-                  .template_dir = q.spec.template_dir};
+                  .template_dir = TemplateDir(q.spec.template_dir)};
     QNET_ASSIGN_OR_RETURN(auto proc, QubeProcess::Spawn(inst_, p));
     qubes_[q.spec.name] = std::move(proc);
   }
@@ -203,6 +231,8 @@ Result<std::string> Daemon::Down(const std::string& qube, bool recursive) {
   std::string out;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     QNET_TRY(RemoveQubeLocked(*it));
+    const QubePlan* planned = plan_ ? plan_->Find(*it) : nullptr;
+    if (planned && planned->disposable) QNET_TRY(DiscardQubeStorage(inst_, *it));
     out += fmt::format("{} down\n", *it);
   }
   QNET_TRY(SaveStateLocked());
@@ -224,6 +254,7 @@ Result<std::vector<QubeRow>> Daemon::List() {
     r.name = q.spec.name;
     r.id = q.spec.id;
     r.role = std::string(qube::RoleName(q.spec.role));
+    r.disposable = q.disposable;
     r.label = std::string(qube::LabelName(q.spec.label));
     r.netvm = q.spec.netvm;
     r.ip = q.addr4.ToString();

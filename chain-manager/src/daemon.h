@@ -51,8 +51,18 @@ struct FirewallRequest {
   bool raw = false;                // list --raw
 };
 
+// `qnet dispvm [--netvm Q] [--label L] [--template T] [--firewall R]... -- CMD`.
+struct DispvmRequest {
+  std::optional<std::string> netvm;   // nullopt: the default netvm; "": none
+  std::string label = "red";          // Qubes' disposables are red by default
+  std::string template_name;          // "" or "host": the host template
+  std::vector<std::string> firewall;  // rules in order; empty: the default (accept)
+  std::vector<std::string> argv;
+};
+
 struct QubeRow {
   std::string name, state, role, label;
+  bool disposable = false;
   std::optional<std::string> netvm;  // none for a qube at the head of the chain
   std::string ip;
   uint32_t id = 0;
@@ -78,6 +88,13 @@ class Daemon {
   // Runs argv in the qube with the given stdio; returns the exit code.
   Result<int> Exec(const std::string& qube, const std::vector<std::string>& argv, bool root,
                    std::vector<int> stdio);
+  // Creates a disposable qube attached to the running chain, runs argv in
+  // it with the given stdio, destroys it with its files and id range, and
+  // returns the command's exit code. qnetd owns its lifetime: when
+  // `lifeline` (the client's end of a pipe) reports hang-up, the command is
+  // killed and the qube destroyed (kCancelled). Implemented in
+  // dispvm_admin.cc.
+  Result<int> Dispvm(const DispvmRequest& req, std::vector<int> stdio, int lifeline);
   // Edits the qube's rule list (kept until the chain goes down, written by
   // Save) and has its netvm's agent apply it before returning. A malformed
   // rule changes nothing; the error names the rule and the field.
@@ -111,6 +128,14 @@ class Daemon {
   Status PushFirewallLocked(const FirewallTarget& target, const firewall::RuleList& next);
   std::shared_ptr<QubeProcess> FindQube(const std::string& name);
   Status RemoveQubeLocked(const std::string& name);
+  // dispvm_admin.cc: a disposable's start (spawn, lockdown check, link,
+  // configuration of its netvm and itself) and its destruction (processes,
+  // namespace, netvm entry, files, id range, agent socket).
+  Result<std::string> StartDisposableLocked(const DispvmRequest& req);
+  Status StartPlannedDisposableLocked(const QubePlan& q);
+  void DestroyDisposableLocked(const std::string& name);
+  // Sends the netvm's current plan to its agent (its client list changed).
+  Status ReconfigureLocked(const std::string& qube);
 
   Instance inst_;
   DaemonOptions opts_;

@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "client.h"
+#include "dispvm_cli.h"
 #include "firewall_cli.h"
 #include "ls_format.h"
 #include "qnet/base/fd.h"
@@ -26,6 +27,7 @@ struct Args {
   int count = 1;
   FirewallArgs fw;      // `qnet firewall QUBE OP ...`
   bool reload = false;  // firewall --reload
+  DispvmArgs dispvm;    // `qnet dispvm ... -- CMD`
 };
 
 // Prints a call's output and returns the exit code the CLI should exit with.
@@ -222,6 +224,10 @@ int main(int argc, char** argv) {
   exec->add_option("CMD", a.command)->required();
   exec->prefix_command(false);
   table.emplace_back(exec, CmdExec);
+  auto* dispvm = app.add_subcommand("dispvm", "run a command in a new disposable qube");
+  AddDispvmOptions(dispvm, a.dispvm);
+  table.emplace_back(dispvm,
+                     [](const Instance& i, const Args& a) { return RunDispvm(i, a.dispvm); });
   auto* remove = app.add_subcommand("remove", "delete a stopped qube's home and id range");
   remove->add_option("QUBE", a.qube)->required();
   table.emplace_back(remove, CmdRemove);
