@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "cleanup.h"
 #include "client.h"
 #include "firewall_cli.h"
 #include "ls_format.h"
 #include "qnet/base/fd.h"
 #include "qnet/base/process.h"
+#include "qnet/chain/backend.h"
 
 namespace qnet::chain {
 namespace {
@@ -66,7 +66,10 @@ int CmdDown(const Instance& inst, const Args& a) {
   auto ch = ConnectDaemon(inst, false);
   if (!ch && a.all) {
     // No qnetd (it crashed or was killed): clean up from the records alone.
-    CleanupReport r = CleanupInstance(inst, /*keep_daemon_files=*/false);
+    CleanupReport r = MakeBackend(kDefaultBackend, inst)
+                          .value()
+                          ->CleanupInstance(
+                              /*keep_daemon_files=*/false);
     for (const auto& e : r.errors) fmt::print(stderr, "qnet: {}\n", e);
     fmt::print("down: {} namespaces removed (no qnetd was running)\n", r.namespaces_removed);
     return r.errors.empty() ? 0 : 1;
@@ -185,7 +188,7 @@ int CmdFirewall(const Instance& inst, const Args& a) {
 }
 
 int CmdRemove(const Instance& inst, const Args& a) {
-  Status s = RemoveQubeStorage(inst, a.qube);
+  Status s = MakeBackend(kDefaultBackend, inst).value()->RemoveStorage(a.qube);
   if (!s) {
     fmt::print(stderr, "qnet: remove: {}\n", s.error().message());
     return 1;
