@@ -3,16 +3,9 @@
 // exec_admin.cc, qnetd's own table read-back in verify.cc.
 #include "daemon.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
-#include "cleanup.h"
-#include "disposable_storage.h"
 #include "graph.h"
-#include "links.h"
 #include "qnet/base/log.h"
 #include "qnet/chain/lab.h"
 #include "qnet/chain/template_store.h"
@@ -20,17 +13,18 @@
 #include "qnet/config/topology.h"
 #include "qnet/qube/label.h"
 #include "qnet/qube/role.h"
-#include "verify.h"
 
 namespace qnet::chain {
 
 using std::chrono::seconds;
 
-Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock)
+Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock,
+               std::unique_ptr<QubeBackend> backend)
     : inst_(std::move(inst)),
       opts_(std::move(opts)),
       registry_(std::move(registry)),
-      clock_(clock) {}
+      clock_(clock),
+      backend_(std::move(backend)) {}
 
 Daemon::~Daemon() = default;
 
@@ -56,11 +50,9 @@ Status Daemon::SaveStateLocked() {
   j["disposables"] = nlohmann::json::array();
   for (const auto& [name, q] : qubes_) {
     const QubePlan* planned = plan_ ? plan_->Find(name) : nullptr;
-    if (planned && planned->transient) {
-      j["disposables"].push_back(name);
-      continue;
-    }
-    j["qubes"].push_back({{"name", name}, {"pid", q->init_pid()}, {"start_time", q->start_time()}});
+    nlohmann::json rec = {
+        {"name", name}, {"pid", q->record().pid}, {"start_time", q->record().start_time}};
+    j[planned && planned->transient ? "disposables" : "qubes"].push_back(std::move(rec));
   }
   QNET_TRY(MakeDirs(inst_.state_dir(), 0700));
   return WriteFileAtomic(inst_.state_file(), j.dump(2), 0600);
@@ -79,19 +71,22 @@ Status Daemon::Restore() {
                         config::ParseChainText(chain_text, j.value("chain_path", ""), registry_));
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
   for (const auto& d : j.value("disposables", nlohmann::json::array())) {
-    if (!d.is_string()) continue;
-    const std::string name = d.get<std::string>();
-    if (!plan.Find(name) && name.rfind("disp", 0) == 0) {
-      int killed = 0;
-      (void)RemoveNamespace(inst_, inst_.netns_name(name), &killed);
-      ::unlink(fmt::format("{}/{}.sock", inst_.agents_dir(), name).c_str());
-      spdlog::info("destroyed disposable {} of the previous qnetd", name);
+    const std::string name = d.value("name", "");
+    if (plan.Find(name)) continue;
+    auto adopted = backend_->Adopt(
+        name, QubeRecord{.pid = d.value("pid", 0), .start_time = d.value("start_time", 0ULL)});
+    // Its storage goes with it (Remove of a disposable); one that cannot be
+    // adopted any more is removed with the instance (`down --all`).
+    if (adopted && (*adopted)->alive()) {
+      Status s = backend_->Remove(**adopted);
+      spdlog::info("destroyed disposable {} of the previous qnetd{}", name,
+                   s ? "" : ": " + s.error().message());
     }
   }
-  for (std::string& e : DiscardDisposableStorage(inst_)) spdlog::warn("restore: {}", e);
   for (const auto& q : j.value("qubes", nlohmann::json::array())) {
     std::string name = q.value("name", "");
-    auto adopted = QubeProcess::Adopt(inst_, name, q.value("pid", 0), q.value("start_time", 0ULL));
+    auto adopted = backend_->Adopt(
+        name, QubeRecord{.pid = q.value("pid", 0), .start_time = q.value("start_time", 0ULL)});
     if (!adopted) {
       spdlog::warn("not adopting {}: {}", name, adopted.error().message());
       continue;
@@ -120,7 +115,7 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
     plan_.reset();
     spec_.reset();
     spec_text_.clear();
-    CleanupInstance(inst_, /*keep_daemon_files=*/true);
+    backend_->CleanupInstance(/*keep_daemon_files=*/true);
     return Fail(s.error());
   }
   return fmt::format("chain {} up: {} qubes\n", spec_->name, qubes_.size());
@@ -130,22 +125,18 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
   QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
   if (plan.lab) {
-    QNET_ASSIGN_OR_RETURN(lab_, LabRuntime::Start(inst_, opts_.bin_dir + "/qnet-lab", plan.ipv6));
+    QNET_ASSIGN_OR_RETURN(lab_, backend_->StartLab(opts_.bin_dir + "/qnet-lab", plan.ipv6));
   }
   // Spawn every qube at once; each agent locks its qube down on its own.
   for (const QubePlan& q : plan.qubes) {
-    if (q.disposable) {
-      // A named disposable starts from nothing, whatever a crash left.
-      QNET_TRY(DiscardQubeStorage(inst_, q.spec.name));
-      QNET_TRY(MarkDisposable(inst_, q.spec.name));
-    }
     SpawnParams p{.name = q.spec.name,
                   .ipv6 = plan.ipv6,
                   .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
                   .refresh_floor_seconds = opts_.refresh_floor_seconds,
                   .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
-                  .template_dir = TemplateDir(q.spec.template_dir)};
-    QNET_ASSIGN_OR_RETURN(auto proc, QubeProcess::Spawn(inst_, p));
+                  .template_dir = TemplateDir(q.spec.template_dir),
+                  .disposable = q.disposable};
+    QNET_ASSIGN_OR_RETURN(auto proc, backend_->Spawn(p));
     qubes_[q.spec.name] = std::move(proc);
   }
   spec_ = spec;
@@ -155,27 +146,22 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
   for (const QubePlan& q : plan.qubes) {
     auto& proc = qubes_[q.spec.name];
     QNET_TRY(proc->WaitForAgent(kCallTimeout + seconds(opts_.hold_seconds)));
-    QNET_TRY(VerifyQubeLockdown(proc->netns_fd(), q.spec.name));
+    QNET_TRY(proc->VerifyLockdown());
   }
   for (const LinkPlan& l : plan.links) {
-    VifLink link{.netvm_netns_fd = qubes_[l.netvm]->netns_fd(),
-                 .client_netns_fd = qubes_[l.client]->netns_fd(),
-                 .vif = l.vif,
-                 .client_ifname = "eth0"};
-    if (Status s = CreateVifLink(link); !s)
+    if (Status s = backend_->Connect(*qubes_[l.netvm], *qubes_[l.client], l.vif, "eth0"); !s)
       return Fail(s.error().Wrap(fmt::format("link {} -> {}", l.client, l.netvm)));
   }
   for (const QubePlan& q : plan.qubes) {
-    if (q.spec.role == qube::Role::kNet && lab_)
-      QNET_TRY(lab_->ConnectSysNet(qubes_[q.spec.name]->netns_fd()));
+    if (q.spec.role == qube::Role::kNet && lab_) QNET_TRY(lab_->Connect(*qubes_[q.spec.name]));
   }
   for (const LinkPlan& l : plan.links) {
-    QNET_TRY(SetUpInNetns(qubes_[l.netvm]->netns_fd(), l.vif));
-    QNET_TRY(SetUpInNetns(qubes_[l.client]->netns_fd(), "eth0"));
+    QNET_TRY(qubes_[l.netvm]->SetLinkUp(l.vif));
+    QNET_TRY(qubes_[l.client]->SetLinkUp("eth0"));
   }
   for (const QubePlan& q : plan.qubes) {
     if (q.spec.role == qube::Role::kNet && lab_)
-      QNET_TRY(SetUpInNetns(qubes_[q.spec.name]->netns_fd(), lab::kSysNetUplinkIf));
+      QNET_TRY(qubes_[q.spec.name]->SetLinkUp(lab::kSysNetUplinkIf));
   }
   for (const QubePlan& q : plan.qubes) {
     QNET_ASSIGN_OR_RETURN(
@@ -190,12 +176,10 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
 
 Status Daemon::RemoveQubeLocked(const std::string& name) {
   auto it = qubes_.find(name);
-  pid_t pid = it != qubes_.end() ? it->second->init_pid() : -1;
-  if (it != qubes_.end()) qubes_.erase(it);
-  int killed = 0;
-  Status s = RemoveNamespace(inst_, inst_.netns_name(name), &killed);
-  if (pid > 0) ::waitpid(pid, nullptr, WNOHANG);
-  return s;
+  if (it == qubes_.end()) return OkStatus();
+  std::shared_ptr<RunningQube> q = std::move(it->second);
+  qubes_.erase(it);
+  return backend_->Remove(*q);
 }
 
 Result<std::string> Daemon::Down(const std::string& qube, bool recursive) {
@@ -206,7 +190,7 @@ Result<std::string> Daemon::Down(const std::string& qube, bool recursive) {
     spec_.reset();
     plan_.reset();
     spec_text_.clear();
-    CleanupReport r = CleanupInstance(inst_, /*keep_daemon_files=*/true);
+    CleanupReport r = backend_->CleanupInstance(/*keep_daemon_files=*/true);
     if (!r.errors.empty())
       return Fail(Errc::kIo, fmt::format("down: {}", fmt::join(r.errors, "; ")));
     return fmt::format("down: {} namespaces removed\n", r.namespaces_removed);
@@ -231,15 +215,13 @@ Result<std::string> Daemon::Down(const std::string& qube, bool recursive) {
   std::string out;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     QNET_TRY(RemoveQubeLocked(*it));
-    const QubePlan* planned = plan_ ? plan_->Find(*it) : nullptr;
-    if (planned && planned->disposable) QNET_TRY(DiscardQubeStorage(inst_, *it));
     out += fmt::format("{} down\n", *it);
   }
   QNET_TRY(SaveStateLocked());
   return out;
 }
 
-std::shared_ptr<QubeProcess> Daemon::FindQube(const std::string& name) {
+std::shared_ptr<RunningQube> Daemon::FindQube(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = qubes_.find(name);
   return it == qubes_.end() ? nullptr : it->second;
@@ -262,9 +244,9 @@ Result<std::vector<QubeRow>> Daemon::List() {
     if (it == qubes_.end()) {
       r.state = "halted";
     } else {
-      r.init_pid = it->second->init_pid();
+      r.init_pid = it->second->record().pid;
       r.state = it->second->alive() ? "running" : "dead";
-      if (auto c = ReadDropCounters(it->second->netns_fd()); c) {
+      if (auto c = it->second->ReadDropCounters(); c) {
         r.drops_input = c->input;
         r.drops_forward = c->forward;
         r.drops_output = c->output;

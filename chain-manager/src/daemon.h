@@ -14,15 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "lab_runtime.h"
 #include "program_names.h"
 #include "qnet/base/clock.h"
+#include "qnet/chain/backend.h"
 #include "qnet/chain/instance.h"
 #include "qnet/chain/plan.h"
 #include "qnet/config/chain_spec.h"
 #include "qnet/config/key_registry.h"
 #include "qnet/firewall/rule_list.h"
-#include "qube_runtime.h"
 
 namespace qnet::chain {
 
@@ -58,6 +57,10 @@ struct DispvmRequest {
   std::string template_name;          // "" or "host": the host template
   std::vector<std::string> firewall;  // rules in order; empty: the default (accept)
   std::vector<std::string> argv;
+  // `qnet template run`: CMD runs as the qube's root, and the template tree
+  // itself is its writable / (nothing else may use the template meanwhile).
+  bool root = false;
+  bool template_writable = false;
 };
 
 struct QubeRow {
@@ -73,8 +76,10 @@ struct QubeRow {
 
 class Daemon {
  public:
-  // `clock` (rule expiry) is borrowed and must outlive the daemon.
-  Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock);
+  // `clock` (rule expiry) is borrowed and must outlive the daemon; every
+  // qube runs on `backend` (chosen in main).
+  Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock,
+         std::unique_ptr<QubeBackend> backend);
   ~Daemon();
 
   // Adopts the qubes of a previous qnetd from the state file.
@@ -126,7 +131,7 @@ class Daemon {
   Result<FirewallTarget> FirewallTargetLocked(const std::string& qube);
   // Sends the list to the netvm's agent; stores it when the agent kept it.
   Status PushFirewallLocked(const FirewallTarget& target, const firewall::RuleList& next);
-  std::shared_ptr<QubeProcess> FindQube(const std::string& name);
+  std::shared_ptr<RunningQube> FindQube(const std::string& name);
   Status RemoveQubeLocked(const std::string& name);
   // dispvm_admin.cc: a disposable's start (spawn, lockdown check, link,
   // configuration of its netvm and itself) and its destruction (processes,
@@ -145,8 +150,9 @@ class Daemon {
   std::optional<config::ChainSpec> spec_;
   std::string spec_text_;
   std::optional<Plan> plan_;
-  std::map<std::string, std::shared_ptr<QubeProcess>> qubes_;
-  std::unique_ptr<LabRuntime> lab_;
+  std::unique_ptr<QubeBackend> backend_;
+  std::map<std::string, std::shared_ptr<RunningQube>> qubes_;
+  std::unique_ptr<Lab> lab_;
   std::map<std::string, int64_t> expire_retry_at_;  // qube -> unix time (ExpireDue)
 };
 

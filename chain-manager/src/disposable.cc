@@ -44,6 +44,7 @@ Result<QubePlan> PlanDisposable(const Plan& plan, const DisposableSpec& spec, co
   q.spec.label = spec.label;
   q.spec.netvm = spec.netvm;
   q.spec.template_dir = spec.template_dir;
+  q.template_writable = spec.template_writable;
   q.spec.dispvm = true;
   q.spec.id = ids.qid;
   q.disposable = true;

@@ -21,6 +21,11 @@ Status MarkDisposable(const Instance& inst, const std::string& qube) {
   return WriteFile(dir + "/" + kMarker, "", 0600);
 }
 
+bool IsMarkedDisposable(const Instance& inst, const std::string& qube) {
+  const std::string marker = QubeIdPaths(inst, qube).qube_dir() + "/" + kMarker;
+  return ::access(marker.c_str(), F_OK) == 0;
+}
+
 Status DiscardQubeStorage(const Instance& inst, const std::string& qube) {
   Status s = RemoveQubeStorage(inst, qube);
   if (!s && s.error().code() == Errc::kNotFound) return OkStatus();

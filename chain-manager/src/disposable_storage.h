@@ -15,6 +15,9 @@ namespace qnet::chain {
 // Creates the qube's state directory and the marker in it.
 Status MarkDisposable(const Instance& inst, const std::string& qube);
 
+// Whether the qube's state directory carries the marker.
+bool IsMarkedDisposable(const Instance& inst, const std::string& qube);
+
 // Deletes the qube's home, state directory and id range (RemoveQubeStorage)
 // if it has any. OK when there is none. Refused while it runs.
 Status DiscardQubeStorage(const Instance& inst, const std::string& qube);

@@ -12,10 +12,7 @@
 #include <random>
 
 #include "admin_services.h"
-#include "cleanup.h"
 #include "daemon.h"
-#include "disposable_storage.h"
-#include "links.h"
 #include "qnet/base/log.h"
 #include "qnet/chain/disposable.h"
 #include "qnet/chain/template_store.h"
@@ -23,7 +20,6 @@
 #include "qnet/qrexec/channel.h"
 #include "qnet/qrexec/frame.h"
 #include "qnet/qube/qube.h"
-#include "verify.h"
 
 namespace qnet::chain {
 namespace {
@@ -53,6 +49,9 @@ Result<DisposableSpec> ToSpec(const DispvmRequest& req, const config::ChainSpec&
     if (req.template_name.front() != '/') QNET_TRY(qube::ValidateTemplateName(req.template_name));
     spec.template_dir = req.template_name;
   }
+  spec.template_writable = req.template_writable;
+  if (req.template_writable && spec.template_dir.empty())
+    return Fail(Errc::kInvalidArgument, "a writable root needs a template, not the host's");
   if (!req.firewall.empty()) {
     if (!spec.netvm)
       return Fail(Errc::kInvalidArgument, "--firewall needs a netvm (it enforces the rules)");
@@ -99,19 +98,20 @@ Status Daemon::ReconfigureLocked(const std::string& qube) {
 
 Status Daemon::StartPlannedDisposableLocked(const QubePlan& q) {
   const std::string name = q.spec.name;
-  QNET_TRY(MarkDisposable(inst_, name));
   SpawnParams p{.name = name,
                 .ipv6 = plan_->ipv6,
                 .refresh_floor_seconds = opts_.refresh_floor_seconds,
                 .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
-                .template_dir = TemplateDir(q.spec.template_dir)};
-  QNET_ASSIGN_OR_RETURN(auto proc, QubeProcess::Spawn(inst_, p));
-  qubes_[name] = std::move(proc);
+                .template_dir = TemplateDir(q.spec.template_dir),
+                .disposable = true,
+                .template_writable = q.template_writable};
+  QNET_ASSIGN_OR_RETURN(auto proc, backend_->Spawn(p));
+  std::shared_ptr<RunningQube> disp = std::move(proc);
+  qubes_[name] = disp;
   QNET_TRY(SaveStateLocked());
-  auto& disp = qubes_[name];
   // Contract 1, as at `up`: no link before its table is verified by us.
   QNET_TRY(disp->WaitForAgent(kCallTimeout));
-  QNET_TRY(VerifyQubeLockdown(disp->netns_fd(), name));
+  QNET_TRY(disp->VerifyLockdown());
   if (q.spec.netvm) {
     const LinkPlan* link = nullptr;
     for (const LinkPlan& l : plan_->links)
@@ -119,14 +119,10 @@ Status Daemon::StartPlannedDisposableLocked(const QubePlan& q) {
     auto netvm = qubes_.find(*q.spec.netvm);
     if (!link || netvm == qubes_.end())
       return Fail(Errc::kUnavailable, fmt::format("netvm '{}' is not running", *q.spec.netvm));
-    VifLink vl{.netvm_netns_fd = netvm->second->netns_fd(),
-               .client_netns_fd = disp->netns_fd(),
-               .vif = link->vif,
-               .client_ifname = "eth0"};
-    if (Status s = CreateVifLink(vl); !s)
+    if (Status s = backend_->Connect(*netvm->second, *disp, link->vif, "eth0"); !s)
       return Fail(s.error().Wrap(fmt::format("link {} -> {}", name, *q.spec.netvm)));
-    QNET_TRY(SetUpInNetns(netvm->second->netns_fd(), link->vif));
-    QNET_TRY(SetUpInNetns(disp->netns_fd(), "eth0"));
+    QNET_TRY(netvm->second->SetLinkUp(link->vif));
+    QNET_TRY(disp->SetLinkUp("eth0"));
     // The netvm learns its new client (anti-spoofing entry, route, firewall
     // list); until then what comes from the vif matches no client: dropped.
     QNET_TRY(ReconfigureLocked(*q.spec.netvm));
@@ -139,6 +135,18 @@ Result<std::string> Daemon::StartDisposableLocked(const DispvmRequest& req) {
     return Fail(Errc::kFailedPrecondition,
                 "no chain is up: `qnet up` one first (a disposable attaches to it)");
   QNET_ASSIGN_OR_RETURN(DisposableSpec spec, ToSpec(req, *spec_, clock_.UnixNow()));
+  // A template changes only while nothing runs from it (an overlay's lower
+  // layer must not change under it), and one template qube at a time.
+  if (!spec.template_dir.empty()) {
+    const std::string dir = TemplateDir(spec.template_dir);
+    for (const QubePlan& q : plan_->qubes)
+      if (q.template_writable && TemplateDir(q.spec.template_dir) == dir)
+        return Fail(Errc::kFailedPrecondition, fmt::format("template {} is being changed by {}",
+                                                           spec.template_dir, q.spec.name));
+    if (spec.template_writable && !TemplateUsers(dir).empty())
+      return Fail(Errc::kFailedPrecondition,
+                  fmt::format("template {} is in use by a running qube", spec.template_dir));
+  }
   std::random_device rd;
   const uint64_t random = (static_cast<uint64_t>(rd()) << 32) | rd();
   QNET_ASSIGN_OR_RETURN(DispIds ids, PickDisposableIds(*plan_, random));
@@ -160,13 +168,14 @@ void Daemon::DestroyDisposableLocked(const std::string& name) {
     if (const QubePlan* q = plan_->Find(name)) netvm = q->spec.netvm;
   if (Status s = RemoveQubeLocked(name); !s)
     spdlog::warn("disposable {}: {}", name, s.error().message());
-  ::unlink(fmt::format("{}/{}.sock", inst_.agents_dir(), name).c_str());
   if (plan_ && RemoveDisposable(*plan_, name) && netvm && qubes_.contains(*netvm)) {
-    // Its link went with its namespace; the netvm forgets the client.
+    // Its link went with it; the netvm forgets the client.
     if (Status s = ReconfigureLocked(*netvm); !s)
       spdlog::warn("disposable {}: netvm {}: {}", name, *netvm, s.error().message());
   }
-  if (Status s = DiscardQubeStorage(inst_, name); !s)
+  // Its files and host ids (a disposable's Remove discards them already;
+  // this also covers one whose start failed half-way).
+  if (Status s = backend_->RemoveStorage(name); !s && s.error().code() != Errc::kNotFound)
     spdlog::warn("disposable {}: storage: {}", name, s.error().message());
   if (spec_) (void)SaveStateLocked();
   spdlog::info("disposable {} destroyed", name);
@@ -175,7 +184,7 @@ void Daemon::DestroyDisposableLocked(const std::string& name) {
 Result<int> Daemon::Dispvm(const DispvmRequest& req, std::vector<int> stdio, int lifeline) {
   if (req.argv.empty()) return Fail(Errc::kInvalidArgument, "dispvm: no command");
   std::string name;
-  std::shared_ptr<QubeProcess> proc;
+  std::shared_ptr<RunningQube> proc;
   {
     std::lock_guard lock(mu_);
     QNET_ASSIGN_OR_RETURN(name, StartDisposableLocked(req));
@@ -188,7 +197,7 @@ Result<int> Daemon::Dispvm(const DispvmRequest& req, std::vector<int> stdio, int
   } else {
     UniqueFd ours(sv[0]), theirs(sv[1]);
     stdio.push_back(theirs.get());
-    nlohmann::json j = {{"argv", req.argv}, {"root", false}};
+    nlohmann::json j = {{"argv", req.argv}, {"root", req.root}};
     auto r = proc->Call("qnet.Exec", j.dump(), kCallTimeout, stdio);
     theirs.reset();
     if (!r) {
@@ -235,6 +244,12 @@ qrexec::ServiceHandler DispvmService(Daemon& d) {
     if (j.contains("netvm") && !j["netvm"].is_null()) {
       if (!j["netvm"].is_string()) return bad("netvm must be a string or null");
       req.netvm = j["netvm"].get<std::string>();
+    }
+    for (auto [key, flag] :
+         {std::pair{"root", &req.root}, std::pair{"template_writable", &req.template_writable}}) {
+      if (!j.contains(key)) continue;
+      if (!j[key].is_boolean()) return bad(fmt::format("{} must be a boolean", key));
+      *flag = j[key].get<bool>();
     }
     for (auto [key, field] :
          {std::pair{"label", &req.label}, std::pair{"template", &req.template_name}}) {

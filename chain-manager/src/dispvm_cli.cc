@@ -35,6 +35,10 @@ nlohmann::json DispvmRequestJson(const DispvmArgs& a) {
 }
 
 int RunDispvm(const Instance& inst, const DispvmArgs& a) {
+  return RunDispvmRequest(inst, DispvmRequestJson(a));
+}
+
+int RunDispvmRequest(const Instance& inst, const nlohmann::json& request) {
   auto ch = ConnectDaemon(inst, false);
   if (!ch) {
     fmt::print(stderr, "qnet: {}\n", ch.error().message());
@@ -46,7 +50,7 @@ int RunDispvm(const Instance& inst, const DispvmArgs& a) {
     return 1;
   }
   UniqueFd read_end(lifeline[0]), write_end(lifeline[1]);
-  auto r = AdminCall(*ch, "admin.Dispvm", DispvmRequestJson(a).dump(), {0, 1, 2, read_end.get()},
+  auto r = AdminCall(*ch, "admin.Dispvm", request.dump(), {0, 1, 2, read_end.get()},
                      /*long_running=*/true);
   if (!r) {
     fmt::print(stderr, "qnet: {}\n", r.error().message());

@@ -31,5 +31,7 @@ nlohmann::json DispvmRequestJson(const DispvmArgs& a);
 // Runs the command in a new disposable; returns its exit code (1 with a
 // message on an error before it ran).
 int RunDispvm(const Instance& inst, const DispvmArgs& a);
+// The same with a request built by the caller (`qnet template run`).
+int RunDispvmRequest(const Instance& inst, const nlohmann::json& request);
 
 }  // namespace qnet::chain

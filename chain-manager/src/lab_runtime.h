@@ -9,11 +9,12 @@
 #include "qnet/base/fd.h"
 #include "qnet/base/ip.h"
 #include "qnet/base/process.h"
+#include "qnet/chain/backend.h"
 #include "qnet/chain/instance.h"
 
 namespace qnet::chain {
 
-class LabRuntime {
+class LabRuntime final : public Lab {
  public:
   // Creates the router namespace and starts the web and DNS hosts; returns
   // once both servers report ready.
@@ -22,12 +23,11 @@ class LabRuntime {
   // Wires sys-net's uplink (uplink0 in sys-net, sysnet0 in the router).
   // sys-net's end stays down until qnetd has verified sys-net's lockdown.
   Status ConnectSysNet(int sysnet_netns_fd);
+  Status Connect(RunningQube& net) override { return ConnectSysNet(net.netns_fd()); }
 
-  ~LabRuntime();
-  LabRuntime(const LabRuntime&) = delete;
-  LabRuntime& operator=(const LabRuntime&) = delete;
+  ~LabRuntime() override;
   // The lab keeps running when qnetd forgets it (qnetd may exit and come back).
-  void Detach() { detached_ = true; }
+  void Detach() override { detached_ = true; }
 
  private:
   LabRuntime() = default;

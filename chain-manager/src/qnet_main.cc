@@ -6,13 +6,14 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "cleanup.h"
 #include "client.h"
 #include "dispvm_cli.h"
 #include "firewall_cli.h"
 #include "ls_format.h"
 #include "qnet/base/fd.h"
 #include "qnet/base/process.h"
+#include "qnet/chain/backend.h"
+#include "template_cli.h"
 
 namespace qnet::chain {
 namespace {
@@ -28,6 +29,7 @@ struct Args {
   FirewallArgs fw;      // `qnet firewall QUBE OP ...`
   bool reload = false;  // firewall --reload
   DispvmArgs dispvm;    // `qnet dispvm ... -- CMD`
+  TemplateArgs tmpl;    // `qnet template OP ...`
 };
 
 // Prints a call's output and returns the exit code the CLI should exit with.
@@ -68,7 +70,10 @@ int CmdDown(const Instance& inst, const Args& a) {
   auto ch = ConnectDaemon(inst, false);
   if (!ch && a.all) {
     // No qnetd (it crashed or was killed): clean up from the records alone.
-    CleanupReport r = CleanupInstance(inst, /*keep_daemon_files=*/false);
+    CleanupReport r = MakeBackend(kDefaultBackend, inst)
+                          .value()
+                          ->CleanupInstance(
+                              /*keep_daemon_files=*/false);
     for (const auto& e : r.errors) fmt::print(stderr, "qnet: {}\n", e);
     fmt::print("down: {} namespaces removed (no qnetd was running)\n", r.namespaces_removed);
     return r.errors.empty() ? 0 : 1;
@@ -187,7 +192,7 @@ int CmdFirewall(const Instance& inst, const Args& a) {
 }
 
 int CmdRemove(const Instance& inst, const Args& a) {
-  Status s = RemoveQubeStorage(inst, a.qube);
+  Status s = MakeBackend(kDefaultBackend, inst).value()->RemoveStorage(a.qube);
   if (!s) {
     fmt::print(stderr, "qnet: remove: {}\n", s.error().message());
     return 1;
@@ -228,6 +233,8 @@ int main(int argc, char** argv) {
   AddDispvmOptions(dispvm, a.dispvm);
   table.emplace_back(dispvm,
                      [](const Instance& i, const Args& a) { return RunDispvm(i, a.dispvm); });
+  table.emplace_back(AddTemplateCommand(app, a.tmpl),
+                     [](const Instance& i, const Args& a) { return RunTemplate(i, a.tmpl); });
   auto* remove = app.add_subcommand("remove", "delete a stopped qube's home and id range");
   remove->add_option("QUBE", a.qube)->required();
   table.emplace_back(remove, CmdRemove);

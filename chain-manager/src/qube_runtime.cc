@@ -10,11 +10,13 @@
 
 #include <thread>
 
+#include "links.h"
 #include "qnet/base/process.h"
 #include "qnet/base/unix_socket.h"
 #include "qnet/runtime/id_range.h"
 #include "qnet/runtime/namespaces.h"
 #include "qnet/runtime/qube_view.h"
+#include "verify.h"
 
 namespace qnet::chain {
 namespace {
@@ -85,6 +87,7 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
     args.insert(args.end(), {"--etc", storage.etc_dir});
   } else {
     args.insert(args.end(), {"--template", p.template_dir});
+    if (p.template_writable) args.insert(args.end(), {"--template-mode", "writable"});
   }
 #ifdef QNET_TEST_HOOKS
   if (p.hold_lockdown_seconds > 0) {
@@ -165,29 +168,22 @@ bool QubeProcess::alive() const {
   return st && *st == start_time_;
 }
 
-Result<qrexec::CallResult> QubeProcess::Call(const std::string& service, const std::string& input,
-                                             std::chrono::milliseconds timeout,
-                                             const std::vector<int>& fds, const std::string& arg) {
+Result<qrexec::CallResult> QubeProcess::DoCall(const qrexec::CallRequest& request,
+                                               std::chrono::milliseconds timeout) {
   std::lock_guard lock(call_mu_);
-  qrexec::CallRequest req{.service = service, .arg = arg, .input = input, .fds = fds};
-  auto r = qrexec::Call(*control_, req, timeout);
-  if (!r) return Fail(r.error().Wrap(fmt::format("qube {}: {}", name_, service)));
-  return r;
+  return qrexec::Call(*control_, request, timeout);
 }
 
-Status QubeProcess::WaitForAgent(std::chrono::milliseconds timeout) {
-  auto r = Call("qnet.Status", "", timeout);
-  if (!r) return Fail(r.error());
-  if (r->exit_code != 0)
-    return Fail(Errc::kUnavailable,
-                fmt::format("qube {}: agent status: {}", name_, FailureText(*r)));
-  return OkStatus();
+Status QubeProcess::VerifyLockdown() { return VerifyQubeLockdown(netns_fd(), name_); }
+
+Result<DropCounters> QubeProcess::ReadDropCounters() { return chain::ReadDropCounters(netns_fd()); }
+
+Result<std::map<int, uint64_t>> QubeProcess::ReadRuleHits(uint32_t client_id) {
+  return chain::ReadRuleHits(netns_fd(), client_id);
 }
 
-std::string FailureText(const qrexec::CallResult& r) {
-  std::string text = r.stderr_data;
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
+Status QubeProcess::SetLinkUp(const std::string& ifname) {
+  return SetUpInNetns(netns_fd(), ifname);
 }
 
 }  // namespace qnet::chain

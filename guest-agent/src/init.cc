@@ -96,6 +96,7 @@ Result<QubeNamespaces> SetUpContainment(const Options& opts) {
   spec.home_fd = home.get();
   spec.etc_fd = etc.get();
   spec.template_fd = tmpl.get();
+  spec.template_writable = opts.template_writable;
   spec.run_share = "/run/qnet-qube";
   spec.stage_dir = "/run/qnet-stage";
   QNET_TRY(MakeDirs(spec.stage_dir, 0700));

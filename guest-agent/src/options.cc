@@ -89,6 +89,14 @@ const std::map<std::string, Setter, std::less<>>& Flags() {
          o.template_dir = v;
          return OkStatus();
        }},
+      {"--template-mode",
+       [](Options& o, std::string_view v) -> Status {
+         if (v != "overlay" && v != "writable")
+           return Fail(Errc::kInvalidArgument,
+                       fmt::format("--template-mode: '{}' is not overlay|writable", v));
+         o.template_writable = v == "writable";
+         return OkStatus();
+       }},
   };
   return kFlags;
 }
@@ -108,7 +116,8 @@ std::vector<std::string> Options::ToArgv(const std::string& program,
        {std::pair<const char*, std::string>{"--id-base", id_base ? std::to_string(id_base) : ""},
         {"--home", home_dir},
         {"--etc", etc_dir},
-        {"--template", template_dir}}) {
+        {"--template", template_dir},
+        {"--template-mode", template_writable ? "writable" : ""}}) {
     if (value.empty()) continue;
     argv.push_back(flag);
     argv.push_back(value);

@@ -25,6 +25,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+// The qube's user's home, inside the qube.
+const std::string kHome = "/home/user";
+
 struct DispvmTraits {
   static constexpr const char* kPrefix = "qt-disp";
   static constexpr const char* kFile = "tests/netns/chain/data/dispvm.toml";
@@ -230,8 +233,8 @@ TEST_F(Dispvm, TwoDisposablesCannotSeeEachOthersFiles) {
   auto writer = std::async(std::launch::async, [&] {
     return Disp({}, {"sh", "-c",
                      fmt::format("for d in /tmp /var/tmp /dev/shm /home/user /run; do echo s > "
-                                 "$d/{0}; done; sleep 6; cat /tmp/{0} /home/user/{0}",
-                                 m)});
+                                 "$d/{0}; done; sleep 6; cat /tmp/{0} {1}/{0}",
+                                 m, kHome)});
   });
   std::this_thread::sleep_for(3s);
   auto reader = Disp({}, {"sh", "-c",
@@ -274,7 +277,7 @@ TEST_F(Dispvm, AppearsInLsAndTheGraphWhileItLives) {
 }
 
 TEST_F(Dispvm, AfterExitNothingRemains) {
-  auto r = Disp({}, {"sh", "-c", std::string(kWhoAmI) + "; echo x > /home/user/f; sleep 1 &"});
+  auto r = Disp({}, {"sh", "-c", std::string(kWhoAmI) + "; echo x > " + kHome + "/f; sleep 1 &"});
   ASSERT_EQ(r.code, 0) << r.err;
   Identity id = ParseIdentity(r.out);
   ASSERT_EQ(id.name.rfind("disp", 0), 0u) << r.out;
@@ -320,6 +323,133 @@ TEST_F(Dispvm, BadRequestsAreRefusedAndLeaveNothing) {
     }
 }
 
+// A root tree the test builds itself (dash, cat, ls, sleep and the libraries they
+// load; /etc/marker; a world-writable /etc/scratch), imported as template
+// `name`: the tests never download (mmdebstrap would need a mirror).
+class ScopedTemplate {
+ public:
+  explicit ScopedTemplate(const TestInstance& inst)
+      : inst_(inst), name_(fmt::format("qt-tpl-{}", ::getpid() % 100000)) {
+    char dir[] = "/var/tmp/qnet-tpl-src-XXXXXX";
+    if (!::mkdtemp(dir)) return;
+    tree_ = dir;
+    for (const char* d : {"usr/bin", "usr/lib/x86_64-linux-gnu", "usr/lib64", "etc"})
+      fs::create_directories(tree_ / d);
+    for (const char* l : {"bin", "lib", "lib64"})
+      fs::create_directory_symlink(fmt::format("usr/{}", l), tree_ / l);
+    auto libs =
+        RunCmd({"sh", "-c",
+                "ldd /usr/bin/dash /usr/bin/cat /usr/bin/ls /usr/bin/sleep | grep -o '/[^ :]*' | "
+                "grep -v '^/usr/bin/' | sort -u"});
+    std::istringstream in(libs.out);
+    for (std::string lib; std::getline(in, lib);) {
+      const bool in_usr = lib.rfind("/usr/", 0) == 0;
+      fs::path at = in_usr ? tree_ / lib.substr(1) : tree_ / "usr" / lib.substr(1);
+      fs::create_directories(at.parent_path());
+      fs::copy_file(fs::canonical(lib), at, fs::copy_options::overwrite_existing);
+    }
+    fs::copy_file("/usr/bin/dash", tree_ / "usr/bin/sh");
+    for (const char* b : {"cat", "ls", "sleep"})
+      fs::copy_file(fmt::format("/usr/bin/{}", b), tree_ / "usr/bin" / b);
+    std::ofstream(tree_ / "etc/marker") << "built\n";
+    std::ofstream(tree_ / "etc/scratch") << "built\n";
+    fs::permissions(tree_ / "etc/scratch", fs::perms(0666));
+  }
+  ~ScopedTemplate() {
+    inst_.Qnet({"template", "remove", name_});
+    std::error_code ec;
+    fs::remove_all(path(), ec);
+    fs::remove(path().parent_path(), ec);  // the templates directory, if it is empty now
+    if (!tree_.empty()) fs::remove_all(tree_, ec);
+  }
+  const std::string& name() const { return name_; }
+  const fs::path& tree() const { return tree_; }
+  fs::path path() const { return fs::path("/var/lib/qnet/templates") / name_; }
+  std::string Read(const std::string& rel) const {
+    std::ifstream f(path() / rel);
+    return std::string((std::istreambuf_iterator<char>(f)), {});
+  }
+
+ private:
+  const TestInstance& inst_;
+  std::string name_;
+  fs::path tree_;
+};
+
+TEST_F(Dispvm, TemplateRun_ChangesPersistIntoQubesStartedFromIt_TheirOwnChangesDoNot) {
+  ScopedTemplate t(*inst_);
+  ASSERT_FALSE(t.tree().empty());
+  auto create = inst_->Qnet({"template", "create", t.name(), "--from-dir", t.tree().string()});
+  ASSERT_EQ(create.code, 0) << create.err;
+  EXPECT_NE(inst_->Qnet({"template", "ls"}).out.find(t.name()), std::string::npos);
+  // A template qube: root, its / is the tree itself, no network.
+  auto run = inst_->Qnet({"template", "run", t.name(), "--", "sh", "-c",
+                          "echo changed > /etc/marker && cat /etc/marker && ls /sys/class/net"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out, "changed\nlo\n");
+  EXPECT_EQ(t.Read("etc/marker"), "changed\n") << "the template run's change did not persist";
+  // A qube started from it sees the change ...
+  auto seen = Disp({"--template", t.name()}, {"cat", "/etc/marker"});
+  EXPECT_EQ(seen.out, "changed\n") << seen.err;
+  // ... and its own changes to / stay in its overlay (positive control: it
+  // does change its copy).
+  auto own =
+      Disp({"--template", t.name()}, {"sh", "-c", "echo mine > /etc/scratch && cat /etc/scratch"});
+  EXPECT_EQ(own.out, "mine\n") << own.err;
+  EXPECT_EQ(t.Read("etc/scratch"), "built\n") << "a qube wrote into its template";
+  // The tree itself is not in its view.
+  auto reach = Disp({"--template", t.name()},
+                    {"sh", "-c", "ls /var/lib/qnet /var/tmp/qnet-tpl-* || echo unreachable"});
+  EXPECT_EQ(reach.out, "unreachable\n") << reach.err;
+}
+
+TEST_F(Dispvm, TemplateRemove_IsRefusedWhileAQubeUsesIt) {
+  ScopedTemplate t(*inst_);
+  ASSERT_FALSE(t.tree().empty());
+  ASSERT_EQ(inst_->Qnet({"template", "create", t.name(), "--from-dir", t.tree().string()}).code, 0);
+  auto user = std::async(std::launch::async, [&] {
+    return Disp({"--template", t.name()}, {"sh", "-c", "sleep 4"});
+  });
+  bool running = false;
+  for (int i = 0; i < 100 && !running; ++i) {
+    running = !FindPids({"--template", t.path().string()}).empty();
+    if (!running) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(running) << "the qube based on the template never started";
+  auto remove = inst_->Qnet({"template", "remove", t.name()});
+  EXPECT_NE(remove.code, 0);
+  EXPECT_NE(remove.err.find("in use by a running qube"), std::string::npos) << remove.err;
+  auto change = inst_->Qnet({"template", "run", t.name(), "--", "true"});
+  EXPECT_NE(change.code, 0);
+  EXPECT_NE(change.err.find("in use"), std::string::npos) << change.err;
+  EXPECT_TRUE(fs::exists(t.path()));
+  EXPECT_EQ(user.get().code, 0);
+  // Positive control: once nothing uses it, it goes.
+  auto again = inst_->Qnet({"template", "remove", t.name()});
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_FALSE(fs::exists(t.path()));
+  EXPECT_EQ(inst_->Qnet({"template", "ls"}).out.find(t.name()), std::string::npos);
+}
+
+TEST_F(Dispvm, TemplateBadNamesAndMissingTemplatesAreRefusedWithAMessage) {
+  for (const char* bad : {"9lives", "../etc", "a/b", "dom0"}) {
+    auto r = inst_->Qnet({"template", "create", bad, "--from-dir", "/nonexistent"});
+    EXPECT_NE(r.code, 0) << bad;
+    EXPECT_NE(r.err.find("invalid template name"), std::string::npos) << bad << ": " << r.err;
+  }
+  EXPECT_FALSE(fs::exists("/var/lib/qnet/templates/9lives"));
+  auto missing = inst_->Qnet({"template", "run", "qt-no-such-template", "--", "true"});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.err.find("no template qt-no-such-template"), std::string::npos) << missing.err;
+  auto disp = Disp({"--template", "qt-no-such-template"}, {"true"});
+  EXPECT_NE(disp.code, 0);
+  EXPECT_NE(disp.err.find("qt-no-such-template"), std::string::npos) << disp.err;
+  auto dir = inst_->Qnet({"template", "create", "qt-tpl-nodir", "--from-dir", "/nonexistent"});
+  EXPECT_NE(dir.code, 0);
+  EXPECT_NE(dir.err.find("--from-dir /nonexistent: not a directory"), std::string::npos) << dir.err;
+  EXPECT_FALSE(fs::exists("/var/lib/qnet/templates/qt-tpl-nodir"));
+}
+
 // Last: it takes a qube of the chain down.
 TEST_F(Dispvm, NamedDisposableHasADisposableAddressAndLosesItsStorageAtDown) {
   auto row = LsRow(*inst_, "scratch");
@@ -328,8 +458,8 @@ TEST_F(Dispvm, NamedDisposableHasADisposableAddressAndLosesItsStorageAtDown) {
   EXPECT_EQ(row.value("ip", "").rfind("10.138.0.", 0), 0u) << row.dump();
   auto curl = inst_->Exec("scratch", {"curl", "-sS", "--max-time", "10", "http://203.0.113.10/"});
   EXPECT_EQ(curl.out, "198.51.100.2\n") << curl.err;
-  ASSERT_EQ(inst_->Exec("scratch", {"sh", "-c", "echo x > /home/user/kept"}).code, 0);
-  ASSERT_EQ(inst_->Exec("work", {"sh", "-c", "echo x > /home/user/kept"}).code, 0);
+  ASSERT_EQ(inst_->Exec("scratch", {"sh", "-c", "echo x > " + kHome + "/kept"}).code, 0);
+  ASSERT_EQ(inst_->Exec("work", {"sh", "-c", "echo x > " + kHome + "/kept"}).code, 0);
   ASSERT_TRUE(fs::exists(Storage("scratch") + "/home/kept"));
   auto down = inst_->Qnet({"down", "scratch"});
   ASSERT_EQ(down.code, 0) << down.err;

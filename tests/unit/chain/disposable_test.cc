@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "graph.h"
 #include "qnet/chain/template_store.h"
 #include "qnet/config/chain_file.h"
 #include "registry.h"
@@ -168,6 +169,25 @@ TEST(TemplateStore, NamesResolveUnderTheTemplatesRootPathsStay) {
   EXPECT_EQ(TemplateDir("/srv/tree"), "/srv/tree");
   EXPECT_EQ(TemplateDir("debian-12"), "/var/lib/qnet/templates/debian-12");
   EXPECT_EQ(TemplateDir("deb", "/tmp/t"), "/tmp/t/deb");
+}
+
+}  // namespace
+}  // namespace qnet::chain
+
+namespace qnet::chain {
+namespace {
+
+TEST(Disposable, GraphDrawsItDashedWithAnEdgeToItsNetvm) {
+  Plan p = BasicPlan();
+  ASSERT_TRUE(AddDisposable(p, At("sys-firewall"), {.qid = 4, .dispid = 4521}));
+  const std::string dot = RenderGraph(p);
+  EXPECT_NE(dot.find("\"disp4521\" [fillcolor=\"#cc0000\", label=\"disp4521\\napp (disposable)\\n"
+                     "10.138.17.203\", style=\"rounded,filled,dashed\"];"),
+            std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("\"disp4521\" -> \"sys-firewall\";"), std::string::npos) << dot;
+  ASSERT_TRUE(RemoveDisposable(p, "disp4521"));
+  EXPECT_EQ(RenderGraph(p).find("disp4521"), std::string::npos);
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ struct DisposableSpec {
   // The netvm; nullopt: none (no network at all).
   std::optional<std::string> netvm;
   qube::Label label = qube::Label::kRed;
-  std::string template_dir;  // as config::QubeSpec::template_dir ("" = host)
+  std::string template_dir;        // as config::QubeSpec::template_dir ("" = host)
+  bool template_writable = false;  // the tree itself is its / (`qnet template run`)
   // Its firewall list at the netvm; nullopt: the default (accept), as a new
   // qube gets in Qubes.
   std::optional<firewall::RuleList> firewall;

@@ -20,6 +20,8 @@ struct QubePlan {
   uint32_t dispid = 0;
   // Added by `qnet dispvm` for one command; not in the chain file.
   bool transient = false;
+  // `qnet template run`: its template tree is its writable /.
+  bool template_writable = false;
   IpAddr addr4;
   std::optional<IpAddr> addr6;
   qube::AgentConfig agent;  // what qnet.Configure sends

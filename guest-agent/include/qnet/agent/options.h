@@ -32,6 +32,9 @@ struct Options {
   std::string home_dir;      // persistent home, bound at /home/user
   std::string etc_dir;       // the instance's assembled /etc (host template)
   std::string template_dir;  // a root tree; empty: the host template
+  // `--template-mode writable`: the tree itself is the qube's / (a template
+  // qube, `qnet template run`); default "overlay": changes are discarded.
+  bool template_writable = false;
 
   std::vector<std::string> ToArgv(const std::string& program, const std::string& mode) const;
 };
