@@ -136,6 +136,8 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
                   .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
                   .template_dir = TemplateDir(q.spec.template_dir),
                   .disposable = q.disposable};
+    if (!p.template_dir.empty())
+      QNET_TRY(RecordTemplateUse(inst_.runtime_dir(), p.name, p.template_dir));
     QNET_ASSIGN_OR_RETURN(auto proc, backend_->Spawn(p));
     qubes_[q.spec.name] = std::move(proc);
   }
@@ -179,7 +181,9 @@ Status Daemon::RemoveQubeLocked(const std::string& name) {
   if (it == qubes_.end()) return OkStatus();
   std::shared_ptr<RunningQube> q = std::move(it->second);
   qubes_.erase(it);
-  return backend_->Remove(*q);
+  Status s = backend_->Remove(*q);
+  if (s) ForgetTemplateUse(inst_.runtime_dir(), name);
+  return s;
 }
 
 Result<std::string> Daemon::Down(const std::string& qube, bool recursive) {

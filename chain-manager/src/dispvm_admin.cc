@@ -105,6 +105,8 @@ Status Daemon::StartPlannedDisposableLocked(const QubePlan& q) {
                 .template_dir = TemplateDir(q.spec.template_dir),
                 .disposable = true,
                 .template_writable = q.template_writable};
+  if (!p.template_dir.empty())
+    QNET_TRY(RecordTemplateUse(inst_.runtime_dir(), name, p.template_dir));
   QNET_ASSIGN_OR_RETURN(auto proc, backend_->Spawn(p));
   std::shared_ptr<RunningQube> disp = std::move(proc);
   qubes_[name] = disp;
@@ -168,6 +170,7 @@ void Daemon::DestroyDisposableLocked(const std::string& name) {
     if (const QubePlan* q = plan_->Find(name)) netvm = q->spec.netvm;
   if (Status s = RemoveQubeLocked(name); !s)
     spdlog::warn("disposable {}: {}", name, s.error().message());
+  ForgetTemplateUse(inst_.runtime_dir(), name);  // also when its spawn failed
   if (plan_ && RemoveDisposable(*plan_, name) && netvm && qubes_.contains(*netvm)) {
     // Its link went with it; the netvm forgets the client.
     if (Status s = ReconfigureLocked(*netvm); !s)

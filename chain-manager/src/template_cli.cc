@@ -57,6 +57,10 @@ int Create(const TemplateArgs& a) {
   if (a.from_dir.empty() && a.from_tarball.empty()) {
     if (auto argv = MmdebstrapArgv(a, dir); !argv) return Refuse("create", argv.error().message());
   }
+  if (!a.from_dir.empty() && !fs::is_directory(a.from_dir))
+    return Refuse("create", fmt::format("--from-dir {}: not a directory", a.from_dir));
+  if (!a.from_tarball.empty() && !fs::is_regular_file(a.from_tarball))
+    return Refuse("create", fmt::format("--from-tarball {}: no such file", a.from_tarball));
   if (Status s = MakeDirs(a.root, 0700); !s) return Refuse("create", s.error().message());
   // Built beside its place and renamed: a half-built tree never has the name.
   const std::string tmp = fmt::format("{}/.{}.new-{}", a.root, a.name, ::getpid());
@@ -84,8 +88,9 @@ int List(const TemplateArgs& a) {
   }
   std::sort(names.begin(), names.end());
   for (const std::string& n : names) {
-    const size_t users = TemplateUsers(a.root + "/" + n).size();
-    fmt::print("{}{}\n", n, users ? fmt::format("  (in use: {} processes)", users) : "");
+    const auto users = TemplateUsers(a.root + "/" + n);
+    fmt::print("{}{}\n", n,
+               users.empty() ? "" : fmt::format("  (in use by {})", fmt::join(users, ", ")));
   }
   return 0;
 }
@@ -94,8 +99,8 @@ int Remove(const TemplateArgs& a) {
   const std::string dir = Dir(a);
   if (!fs::is_directory(dir)) return Refuse("remove", fmt::format("no template {}", a.name));
   if (auto users = TemplateUsers(dir); !users.empty())
-    return Refuse("remove", fmt::format("{} is in use by a running qube (pids {})", a.name,
-                                        fmt::join(users, " ")));
+    return Refuse("remove", fmt::format("{} is in use by a running qube ({})", a.name,
+                                        fmt::join(users, ", ")));
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) return Refuse("remove", fmt::format("{}: {}", dir, ec.message()));

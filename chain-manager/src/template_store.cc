@@ -1,10 +1,11 @@
 #include "qnet/chain/template_store.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+
+#include "qnet/base/fd.h"
 
 namespace qnet::chain {
 
@@ -13,29 +14,32 @@ std::string TemplateDir(const std::string& template_value, std::string_view root
   return fmt::format("{}/{}", root, template_value);
 }
 
-bool CmdlineUsesTemplate(std::string_view cmdline, std::string_view dir) {
-  std::string_view prev;
-  size_t start = 0;
-  while (start < cmdline.size()) {
-    size_t end = cmdline.find('\0', start);
-    if (end == std::string_view::npos) end = cmdline.size();
-    std::string_view arg = cmdline.substr(start, end - start);
-    if (prev == "--template" && arg == dir) return true;
-    prev = arg;
-    start = end + 1;
-  }
-  return false;
+Status RecordTemplateUse(const std::string& instance_runtime_dir, const std::string& qube,
+                         const std::string& dir) {
+  const std::string records = instance_runtime_dir + "/templates";
+  QNET_TRY(MakeDirs(records, 0700));
+  return WriteFileAtomic(records + "/" + qube, dir + "\n", 0600);
 }
 
-std::vector<int> TemplateUsers(const std::string& dir) {
-  std::vector<int> out;
+void ForgetTemplateUse(const std::string& instance_runtime_dir, const std::string& qube) {
+  ::unlink(fmt::format("{}/templates/{}", instance_runtime_dir, qube).c_str());
+}
+
+std::vector<std::string> TemplateUsers(const std::string& dir, const std::string& run_root,
+                                       const std::string& netns_root) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string pid = e.path().filename().string();
-    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f(e.path() / "cmdline");
-    std::string text((std::istreambuf_iterator<char>(f)), {});
-    if (CmdlineUsesTemplate(text, dir)) out.push_back(std::stoi(pid));
+  for (const auto& inst : fs::directory_iterator(run_root, ec)) {
+    std::error_code ec2;
+    for (const auto& rec : fs::directory_iterator(inst.path() / "templates", ec2)) {
+      auto text = ReadFile(rec.path().string());
+      if (!text || *text != dir + "\n") continue;
+      const std::string instance = inst.path().filename().string();
+      const std::string qube = rec.path().filename().string();
+      if (fs::exists(fmt::format("{}/{}-{}", netns_root, instance, qube), ec2))
+        out.push_back(instance + "/" + qube);
+    }
   }
   return out;
 }

@@ -412,7 +412,7 @@ TEST_F(Dispvm, TemplateRemove_IsRefusedWhileAQubeUsesIt) {
   });
   bool running = false;
   for (int i = 0; i < 100 && !running; ++i) {
-    running = !FindPids({"--template", t.path().string()}).empty();
+    running = inst_->Qnet({"template", "ls"}).out.find("in use by") != std::string::npos;
     if (!running) std::this_thread::sleep_for(50ms);
   }
   ASSERT_TRUE(running) << "the qube based on the template never started";

@@ -1,4 +1,8 @@
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "qnet/chain/template_store.h"
 #include "template_cli.h"
@@ -50,15 +54,23 @@ TEST(TemplateCreate, ArgumentsMmdebstrapWouldMisreadAreRefusedNamingTheOption) {
   }
 }
 
-TEST(TemplateStore, AQubeUsesATemplateOnlyThroughItsTemplateFlag) {
-  const std::string init =
-      "qnet-agent\0init\0--qube\0work\0--template\0/var/lib/qnet/templates/deb\0"s;
-  EXPECT_TRUE(CmdlineUsesTemplate(init, "/var/lib/qnet/templates/deb"));
-  EXPECT_FALSE(CmdlineUsesTemplate(init, "/var/lib/qnet/templates/de"));
-  EXPECT_FALSE(CmdlineUsesTemplate(init, "/var/lib/qnet/templates/deb2"));
-  EXPECT_FALSE(
-      CmdlineUsesTemplate("cat\0/var/lib/qnet/templates/deb\0"s, "/var/lib/qnet/templates/deb"));
-  EXPECT_FALSE(CmdlineUsesTemplate("", "/x"));
+TEST(TemplateStore, ARunningQubesRecordMakesItsTemplateInUse) {
+  char tmp[] = "/tmp/qnet-tpl-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmp), nullptr);
+  const std::string run = std::string(tmp) + "/run", netns = std::string(tmp) + "/netns";
+  std::filesystem::create_directories(netns);
+  const std::string deb = "/var/lib/qnet/templates/deb";
+  ASSERT_TRUE(RecordTemplateUse(run + "/i1", "work", deb));
+  ASSERT_TRUE(RecordTemplateUse(run + "/i1", "other", deb + "2"));
+  // Recorded but not running (no pinned namespace): not a user.
+  EXPECT_TRUE(TemplateUsers(deb, run, netns).empty());
+  std::ofstream(netns + "/i1-work").put('\n');
+  std::ofstream(netns + "/i1-other").put('\n');
+  EXPECT_EQ(TemplateUsers(deb, run, netns), std::vector<std::string>{"i1/work"});
+  EXPECT_TRUE(TemplateUsers(deb + "/", run, netns).empty());
+  ForgetTemplateUse(run + "/i1", "work");
+  EXPECT_TRUE(TemplateUsers(deb, run, netns).empty());
+  std::filesystem::remove_all(tmp);
 }
 
 }  // namespace

@@ -19,13 +19,20 @@ inline constexpr std::string_view kTemplatesRoot = "/var/lib/qnet/templates";
 // is, a template name becomes root/NAME.
 std::string TemplateDir(const std::string& template_value, std::string_view root = kTemplatesRoot);
 
-// Whether a process's command line (NUL-separated, as /proc/PID/cmdline)
-// is a qube's init or agent started with `--template DIR` (pure).
-bool CmdlineUsesTemplate(std::string_view cmdline, std::string_view dir);
+// Where qnetd records which running qube uses which tree: one file per
+// qube, <run_root>/<instance>/templates/<qube>, holding the tree's path.
+// Written before the qube is spawned, removed when it is removed (and with
+// the instance's runtime directory at `down --all`).
+Status RecordTemplateUse(const std::string& instance_runtime_dir, const std::string& qube,
+                         const std::string& dir);
+void ForgetTemplateUse(const std::string& instance_runtime_dir, const std::string& qube);
 
-// Pids of the processes (on this host, every instance) whose command line
-// uses the tree `dir`: the inits and agents of the qubes based on it. A
-// template is in use while this is not empty.
-std::vector<int> TemplateUsers(const std::string& dir);
+// The qubes ("<instance>/<qube>", every instance on this host) that use the
+// tree `dir`: recorded as above and still running (their network namespace
+// is pinned under netns_root; a record a crashed qnetd left is ignored).
+// A template is in use while this is not empty.
+std::vector<std::string> TemplateUsers(const std::string& dir,
+                                       const std::string& run_root = "/run/qnet",
+                                       const std::string& netns_root = "/run/netns");
 
 }  // namespace qnet::chain
