@@ -77,6 +77,14 @@ Status Daemon::Restore() {
   spec_ = std::move(spec);
   spec_text_ = chain_text;
   plan_ = std::move(plan);
+  if (plan_->lab) {
+    // To wire sys-net again if it is restarted; the lab itself kept running.
+    auto lab = backend_->AdoptLab(plan_->ipv6);
+    if (lab)
+      lab_ = std::move(*lab);
+    else
+      spdlog::warn("not adopting the lab: {}", lab.error().message());
+  }
   return OkStatus();
 }
 
@@ -109,12 +117,8 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
   }
   // Spawn every qube at once; each agent locks its qube down on its own.
   for (const QubePlan& q : plan.qubes) {
-    SpawnParams p{.name = q.spec.name,
-                  .ipv6 = plan.ipv6,
-                  .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
-                  .refresh_floor_seconds = opts_.refresh_floor_seconds,
-                  .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
-                  .template_dir = q.spec.template_dir};
+    SpawnParams p = SpawnParamsFor(q);
+    p.ipv6 = plan.ipv6;
     QNET_ASSIGN_OR_RETURN(auto proc, backend_->Spawn(p));
     qubes_[q.spec.name] = std::move(proc);
   }
@@ -142,14 +146,30 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
     if (q.spec.role == qube::Role::kNet && lab_)
       QNET_TRY(qubes_[q.spec.name]->SetLinkUp(lab::kSysNetUplinkIf));
   }
-  for (const QubePlan& q : plan.qubes) {
-    QNET_ASSIGN_OR_RETURN(
-        auto r, qubes_[q.spec.name]->Call("qnet.Configure", qube::ToJson(q.agent), kCallTimeout));
-    if (r.exit_code != 0)
-      return Fail(Errc::kFailedPrecondition,
-                  fmt::format("qube {}: configure: {}", q.spec.name, FailureText(r)));
-  }
+  for (const QubePlan& q : plan.qubes) QNET_TRY(ConfigureLocked(q));
   plan_ = std::move(plan);
+  return OkStatus();
+}
+
+SpawnParams Daemon::SpawnParamsFor(const QubePlan& q) const {
+  return SpawnParams{
+      .name = q.spec.name,
+      .ipv6 = plan_ && plan_->ipv6,
+      .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
+      .refresh_floor_seconds = opts_.refresh_floor_seconds,
+      .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
+      .template_dir = q.spec.template_dir};
+}
+
+Status Daemon::ConfigureLocked(const QubePlan& q) {
+  auto it = qubes_.find(q.spec.name);
+  if (it == qubes_.end())
+    return Fail(Errc::kInternal, fmt::format("qube {}: configure: not running", q.spec.name));
+  QNET_ASSIGN_OR_RETURN(auto r,
+                        it->second->Call("qnet.Configure", qube::ToJson(q.agent), kCallTimeout));
+  if (r.exit_code != 0)
+    return Fail(Errc::kFailedPrecondition,
+                fmt::format("qube {}: configure: {}", q.spec.name, FailureText(r)));
   return OkStatus();
 }
 

@@ -103,6 +103,15 @@ Result<std::unique_ptr<LabRuntime>> LabRuntime::Start(const Instance& inst,
   return lab;
 }
 
+Result<std::unique_ptr<LabRuntime>> LabRuntime::Adopt(const Instance& inst, bool ipv6) {
+  auto lab = std::unique_ptr<LabRuntime>(new LabRuntime());
+  lab->inst_ = inst;
+  lab->ipv6_ = ipv6;
+  lab->detached_ = true;
+  QNET_ASSIGN_OR_RETURN(lab->router_fd_, OpenFd(inst.netns_path("lab-router"), O_RDONLY));
+  return lab;
+}
+
 Status LabRuntime::StartHost(const std::string& name, std::vector<std::string> args,
                              const IpAddr& addr4, const IpAddr& addr6) {
   const std::string ns_name = "lab-" + name;

@@ -20,6 +20,8 @@ class NetnsBackend final : public QubeBackend {
   std::string_view name() const override { return "netns"; }
 
   Result<std::unique_ptr<RunningQube>> Spawn(const SpawnParams& params) override {
+    // A dead qube's pinned namespace (its rules kept it closed) goes first.
+    QNET_TRY(RemoveNamespace(inst_, inst_.netns_name(params.name), nullptr));
     QNET_ASSIGN_OR_RETURN(auto q, QubeProcess::Spawn(inst_, params));
     return std::unique_ptr<RunningQube>(std::move(q));
   }
@@ -40,6 +42,11 @@ class NetnsBackend final : public QubeBackend {
 
   Result<std::unique_ptr<Lab>> StartLab(const std::string& lab_bin, bool ipv6) override {
     QNET_ASSIGN_OR_RETURN(auto lab, LabRuntime::Start(inst_, lab_bin, ipv6));
+    return std::unique_ptr<Lab>(std::move(lab));
+  }
+
+  Result<std::unique_ptr<Lab>> AdoptLab(bool ipv6) override {
+    QNET_ASSIGN_OR_RETURN(auto lab, LabRuntime::Adopt(inst_, ipv6));
     return std::unique_ptr<Lab>(std::move(lab));
   }
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <thread>
@@ -163,6 +164,8 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Adopt(const Instance& inst,
 }
 
 bool QubeProcess::alive() const {
+  // A dead init of ours stays a zombie (same start time) until reaped.
+  ::waitpid(init_pid_, nullptr, WNOHANG);
   auto st = ProcessStartTime(init_pid_);
   return st && *st == start_time_;
 }
