@@ -112,15 +112,17 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
 Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) {
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
   QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
-  if (plan.lab) {
-    QNET_ASSIGN_OR_RETURN(lab_, backend_->StartLab(opts_.bin_dir + "/qnet-lab", plan.ipv6));
-  }
   // Spawn every qube at once; each agent locks its qube down on its own.
   for (const QubePlan& q : plan.qubes) {
     SpawnParams p = SpawnParamsFor(q);
     p.ipv6 = plan.ipv6;
     QNET_ASSIGN_OR_RETURN(auto proc, backend_->Spawn(p));
     qubes_[q.spec.name] = std::move(proc);
+  }
+  // The lab starts while the agents lock their qubes down (it is needed
+  // only to wire sys-net's uplink, after every lockdown is verified).
+  if (plan.lab) {
+    QNET_ASSIGN_OR_RETURN(lab_, backend_->StartLab(opts_.bin_dir + "/qnet-lab", plan.ipv6));
   }
   spec_ = spec;
   spec_text_ = text;

@@ -33,8 +33,9 @@ class LabRuntime final : public Lab {
 
  private:
   LabRuntime() = default;
-  Status StartHost(const std::string& name, std::vector<std::string> args, const IpAddr& addr4,
-                   const IpAddr& addr6);
+  // Starts one host; returns the pipe it reports ready on (WaitReady).
+  Result<UniqueFd> StartHost(const std::string& name, std::vector<std::string> args,
+                             const IpAddr& addr4, const IpAddr& addr6);
 
   Instance inst_ = *Instance::Create("qnet");
   bool ipv6_ = false;
