@@ -68,6 +68,18 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
          if (qube.empty() && res) exit_requested = true;
          return FromResult(res, [](const auto& s) { return s; });
        }},
+      {"admin.Start",
+       [&d](ServiceRequest& r) {
+         auto j = ParseInput(r);
+         if (!j || !(*j)["qube"].is_string()) return BadInput("admin.Start wants {qube}");
+         return FromResult(d.Start((*j)["qube"]), [](const auto& s) { return s; });
+       }},
+      {"admin.Restart",
+       [&d](ServiceRequest& r) {
+         auto j = ParseInput(r);
+         if (!j || !(*j)["qube"].is_string()) return BadInput("admin.Restart wants {qube}");
+         return FromResult(d.Restart((*j)["qube"]), [](const auto& s) { return s; });
+       }},
       {"admin.List",
        [&d](ServiceRequest&) {
          return FromResult(d.List(), [](const std::vector<QubeRow>& rows) {

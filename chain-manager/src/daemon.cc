@@ -97,6 +97,14 @@ Status Daemon::Restore() {
   spec_ = std::move(spec);
   spec_text_ = chain_text;
   plan_ = std::move(plan);
+  if (plan_->lab) {
+    // To wire sys-net again if it is restarted; the lab itself kept running.
+    auto lab = backend_->AdoptLab(plan_->ipv6);
+    if (lab)
+      lab_ = std::move(*lab);
+    else
+      spdlog::warn("not adopting the lab: {}", lab.error().message());
+  }
   return OkStatus();
 }
 
@@ -124,22 +132,19 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
 Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) {
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
   QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
-  if (plan.lab) {
-    QNET_ASSIGN_OR_RETURN(lab_, backend_->StartLab(opts_.bin_dir + "/qnet-lab", plan.ipv6));
-  }
   // Spawn every qube at once; each agent locks its qube down on its own.
   for (const QubePlan& q : plan.qubes) {
-    SpawnParams p{.name = q.spec.name,
-                  .ipv6 = plan.ipv6,
-                  .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
-                  .refresh_floor_seconds = opts_.refresh_floor_seconds,
-                  .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
-                  .template_dir = TemplateDir(q.spec.template_dir),
-                  .disposable = q.disposable};
+    SpawnParams p = SpawnParamsFor(q);
+    p.ipv6 = plan.ipv6;
     if (!p.template_dir.empty())
       QNET_TRY(RecordTemplateUse(inst_.runtime_dir(), p.name, p.template_dir));
     QNET_ASSIGN_OR_RETURN(auto proc, backend_->Spawn(p));
     qubes_[q.spec.name] = std::move(proc);
+  }
+  // The lab starts while the agents lock their qubes down (it is needed
+  // only to wire sys-net's uplink, after every lockdown is verified).
+  if (plan.lab) {
+    QNET_ASSIGN_OR_RETURN(lab_, backend_->StartLab(opts_.bin_dir + "/qnet-lab", plan.ipv6));
   }
   spec_ = spec;
   spec_text_ = text;
@@ -165,14 +170,32 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
     if (q.spec.role == qube::Role::kNet && lab_)
       QNET_TRY(qubes_[q.spec.name]->SetLinkUp(lab::kSysNetUplinkIf));
   }
-  for (const QubePlan& q : plan.qubes) {
-    QNET_ASSIGN_OR_RETURN(
-        auto r, qubes_[q.spec.name]->Call("qnet.Configure", qube::ToJson(q.agent), kCallTimeout));
-    if (r.exit_code != 0)
-      return Fail(Errc::kFailedPrecondition,
-                  fmt::format("qube {}: configure: {}", q.spec.name, FailureText(r)));
-  }
+  for (const QubePlan& q : plan.qubes) QNET_TRY(ConfigureLocked(q));
   plan_ = std::move(plan);
+  return OkStatus();
+}
+
+SpawnParams Daemon::SpawnParamsFor(const QubePlan& q) const {
+  return SpawnParams{
+      .name = q.spec.name,
+      .ipv6 = plan_ && plan_->ipv6,
+      .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
+      .refresh_floor_seconds = opts_.refresh_floor_seconds,
+      .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
+      .template_dir = TemplateDir(q.spec.template_dir),
+      .disposable = q.disposable,
+      .template_writable = q.template_writable};
+}
+
+Status Daemon::ConfigureLocked(const QubePlan& q) {
+  auto it = qubes_.find(q.spec.name);
+  if (it == qubes_.end())
+    return Fail(Errc::kInternal, fmt::format("qube {}: configure: not running", q.spec.name));
+  QNET_ASSIGN_OR_RETURN(auto r,
+                        it->second->Call("qnet.Configure", qube::ToJson(q.agent), kCallTimeout));
+  if (r.exit_code != 0)
+    return Fail(Errc::kFailedPrecondition,
+                fmt::format("qube {}: configure: {}", q.spec.name, FailureText(r)));
   return OkStatus();
 }
 

@@ -1,5 +1,6 @@
 // qnetd's core: the instance's chain, its qubes and lab, and the admin
-// operations the CLI calls (lifecycle and state in daemon.cc, `qnet firewall`
+// operations the CLI calls (lifecycle and state in daemon.cc, `qnet start`
+// and `restart` of one qube in qube_start.cc, `qnet firewall`
 // in firewall_admin.cc, `qnet exec` in exec_admin.cc, `qnet graph` renders
 // graph.h). Thread-safe: one mutex guards the chain state;
 // exec calls hold it only to find the qube.
@@ -87,6 +88,18 @@ class Daemon {
   Result<std::string> Up(const std::string& display_path, const std::string& text);
   // qube empty: everything (then the daemon should exit).
   Result<std::string> Down(const std::string& qube, bool recursive);
+  // `qnet start QUBE`: a qube of the chain that is halted (`qnet down QUBE`)
+  // or dead (its init gone) comes back: what is left of it is removed, it is
+  // spawned and verified locked down, its link to its netvm and to each
+  // running client is made again, and the agents at both ends of each link
+  // are configured again. Its rules and its netvm's stay closed meanwhile:
+  // the old links went with the old qube, the new ones come up only after
+  // its lockdown is verified. kNotFound when the chain has no such qube,
+  // kFailedPrecondition while it runs or while its netvm does not.
+  Result<std::string> Start(const std::string& qube);
+  // `qnet restart QUBE`: stops the qube (running or dead) and starts it as
+  // Start does; what the qube changed outside its persistent home is gone.
+  Result<std::string> Restart(const std::string& qube);
   Result<std::vector<QubeRow>> List();
   Result<std::string> Graph();
   Result<std::string> Save();
@@ -141,6 +154,11 @@ class Daemon {
   void DestroyDisposableLocked(const std::string& name);
   // Sends the netvm's current plan to its agent (its client list changed).
   Status ReconfigureLocked(const std::string& qube);
+  SpawnParams SpawnParamsFor(const QubePlan& q) const;
+  // Sends the qube's agent its plan's configuration (qnet.Configure).
+  Status ConfigureLocked(const QubePlan& q);
+  Status StartQubeLocked(const QubePlan& q);
+  bool RunningLocked(const std::string& name) const;
 
   Instance inst_;
   DaemonOptions opts_;

@@ -20,6 +20,8 @@ class LabRuntime final : public Lab {
   // once both servers report ready.
   static Result<std::unique_ptr<LabRuntime>> Start(const Instance& inst, const std::string& lab_bin,
                                                    bool ipv6);
+  // The lab a previous qnetd started, detached (its servers are not ours).
+  static Result<std::unique_ptr<LabRuntime>> Adopt(const Instance& inst, bool ipv6);
   // Wires sys-net's uplink (uplink0 in sys-net, sysnet0 in the router).
   // sys-net's end stays down until qnetd has verified sys-net's lockdown.
   Status ConnectSysNet(int sysnet_netns_fd);
@@ -31,8 +33,9 @@ class LabRuntime final : public Lab {
 
  private:
   LabRuntime() = default;
-  Status StartHost(const std::string& name, std::vector<std::string> args, const IpAddr& addr4,
-                   const IpAddr& addr6);
+  // Starts one host; returns the pipe it reports ready on (WaitReady).
+  Result<UniqueFd> StartHost(const std::string& name, std::vector<std::string> args,
+                             const IpAddr& addr4, const IpAddr& addr6);
 
   Instance inst_ = *Instance::Create("qnet");
   bool ipv6_ = false;

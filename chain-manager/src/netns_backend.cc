@@ -22,6 +22,8 @@ class NetnsBackend final : public QubeBackend {
   std::string_view name() const override { return "netns"; }
 
   Result<std::unique_ptr<RunningQube>> Spawn(const SpawnParams& params) override {
+    // A dead qube's pinned namespace (its rules kept it closed) goes first.
+    QNET_TRY(RemoveNamespace(inst_, inst_.netns_name(params.name), nullptr));
     if (params.disposable) {
       QNET_TRY(DiscardQubeStorage(inst_, params.name));
       QNET_TRY(MarkDisposable(inst_, params.name));
@@ -46,6 +48,11 @@ class NetnsBackend final : public QubeBackend {
 
   Result<std::unique_ptr<Lab>> StartLab(const std::string& lab_bin, bool ipv6) override {
     QNET_ASSIGN_OR_RETURN(auto lab, LabRuntime::Start(inst_, lab_bin, ipv6));
+    return std::unique_ptr<Lab>(std::move(lab));
+  }
+
+  Result<std::unique_ptr<Lab>> AdoptLab(bool ipv6) override {
+    QNET_ASSIGN_OR_RETURN(auto lab, LabRuntime::Adopt(inst_, ipv6));
     return std::unique_ptr<Lab>(std::move(lab));
   }
 

@@ -90,6 +90,14 @@ int CmdDown(const Instance& inst, const Args& a) {
   return code;
 }
 
+int CmdStart(const Instance& inst, const Args& a) {
+  return CallDaemon(inst, false, "admin.Start", {{"qube", a.qube}});
+}
+
+int CmdRestart(const Instance& inst, const Args& a) {
+  return CallDaemon(inst, false, "admin.Restart", {{"qube", a.qube}});
+}
+
 int CmdLs(const Instance& inst, const Args& a) {
   auto ch = ConnectDaemon(inst, ::access(inst.state_file().c_str(), F_OK) == 0);
   if (!ch) {
@@ -220,6 +228,12 @@ int main(int argc, char** argv) {
   down->add_flag("--all", a.all, "the whole chain, the lab and qnetd");
   down->add_flag("--recursive", a.recursive, "also the qubes behind QUBE");
   table.emplace_back(down, CmdDown);
+  auto* start = app.add_subcommand("start", "start a halted or dead qube of the chain again");
+  start->add_option("QUBE", a.qube)->required();
+  table.emplace_back(start, CmdStart);
+  auto* restart = app.add_subcommand("restart", "stop a qube and start it again (its / is reset)");
+  restart->add_option("QUBE", a.qube)->required();
+  table.emplace_back(restart, CmdRestart);
   auto* ls = app.add_subcommand("ls", "list qubes");
   ls->add_flag("--json", a.json);
   table.emplace_back(ls, CmdLs);

@@ -28,27 +28,6 @@ TEST(AgentOptions, RoundTripThroughArgv) {
   EXPECT_TRUE(back->ipv6);
 }
 
-// A template qube's init keeps its writable root across the agent's restarts.
-TEST(AgentOptions, TemplateModeRoundTripsAndIsChecked) {
-  Options o;
-  o.mode = "init";
-  o.qube = "disp7";
-  o.control_fd = 3;
-  o.template_dir = "/var/lib/qnet/templates/deb";
-  o.template_writable = true;
-  auto back = Parse(o.ToArgv("qnet-agent", "agent"));
-  ASSERT_TRUE(back) << back.error().message();
-  EXPECT_EQ(back->template_dir, "/var/lib/qnet/templates/deb");
-  EXPECT_TRUE(back->template_writable);
-  o.template_writable = false;
-  for (const std::string& arg : o.ToArgv("qnet-agent", "agent"))
-    EXPECT_NE(arg, "--template-mode") << "overlay is the default and not passed";
-  EXPECT_EQ(Parse({"a", "agent", "--qube", "w", "--control-fd", "3", "--template-mode", "rw"})
-                .error()
-                .message(),
-            "--template-mode: 'rw' is not overlay|writable");
-}
-
 // The shipped agent (this library is its build) carries no test hook: the
 // flags of qnet-agent-test are unknown here, and a set hook is not passed on.
 TEST(AgentOptions, ShippedBuild_RefusesTheTestHookFlags) {

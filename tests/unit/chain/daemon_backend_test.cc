@@ -68,8 +68,10 @@ TEST_F(DaemonWithFakeBackend, Up_SpawnsAllThenVerifiesEveryLockdownBeforeAnyLink
   auto r = daemon_->Up("t.toml", kChain);
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(*r, "chain t up: 4 qubes\n");
-  // The lab first, then netvms before their clients, in the plan's order.
-  EXPECT_EQ(world_.First("lab start"), 0);
+  // Netvms before their clients, in the plan's order; the lab starts while
+  // the agents lock down, before anything is verified or linked.
+  EXPECT_LT(world_.Last("spawn "), world_.First("lab start"));
+  EXPECT_LT(world_.First("lab start"), world_.First("verify "));
   EXPECT_EQ(world_.Only("spawn "), (std::vector<std::string>{"spawn sys-net", "spawn sys-firewall",
                                                              "spawn work", "spawn personal"}));
   EXPECT_EQ(world_.Only("verify ").size(), 4u);
@@ -156,6 +158,102 @@ TEST_F(DaemonWithFakeBackend, Restore_AdoptsTheQubesOfThePreviousDaemon) {
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 4u);
   for (const QubeRow& row : *rows) EXPECT_EQ(row.state, "running") << row.name;
+}
+
+TEST_F(DaemonWithFakeBackend, Start_OfARunningQubeIsRefusedAndChangesNothing) {
+  ASSERT_TRUE(daemon_->Up("t.toml", kChain));
+  world_.events.clear();
+  auto r = daemon_->Start("work");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "qube 'work' is running; use `qnet restart work`");
+  EXPECT_TRUE(world_.events.empty());
+  auto unknown = daemon_->Start("nope");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message(), "qube 'nope' is not in the chain");
+}
+
+TEST_F(DaemonWithFakeBackend, Start_DeadClientIsRemovedSpawnedVerifiedThenRelinked) {
+  ASSERT_TRUE(daemon_->Up("t.toml", kChain));
+  world_.dead.insert("work");
+  world_.events.clear();
+  auto r = daemon_->Start("work");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*r, "work started\n");
+  EXPECT_EQ(world_.events, (std::vector<std::string>{
+                               "remove work",
+                               "spawn work",
+                               "call work qnet.Status",
+                               "verify work",
+                               "connect sys-firewall vif3.0 work eth0",
+                               "up sys-firewall vif3.0",
+                               "up work eth0",
+                               "call work qnet.Configure",
+                               "call sys-firewall qnet.Configure",
+                           }));
+  auto rows = daemon_->List();
+  ASSERT_TRUE(rows);
+  for (const QubeRow& row : *rows) EXPECT_EQ(row.state, "running") << row.name;
+}
+
+TEST_F(DaemonWithFakeBackend, Start_FailedLockdownCheckLinksNothing) {
+  ASSERT_TRUE(daemon_->Up("t.toml", kChain));
+  world_.dead.insert("work");
+  world_.fail.insert("verify work");
+  world_.events.clear();
+  auto r = daemon_->Start("work");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(world_.First("connect "), -1);
+  EXPECT_EQ(world_.First("up "), -1);
+  EXPECT_EQ(world_.First("call sys-firewall"), -1);
+  // Positive control: once the check passes the qube is linked.
+  world_.fail.clear();
+  ASSERT_TRUE(daemon_->Restart("work"));
+  EXPECT_NE(world_.First("connect sys-firewall vif3.0 work eth0"), -1);
+}
+
+TEST_F(DaemonWithFakeBackend, RestartNetvm_RelinksItsUplinkAndEveryRunningClient) {
+  ASSERT_TRUE(daemon_->Up("t.toml", kChain));
+  ASSERT_TRUE(daemon_->Down("personal", false));
+  world_.events.clear();
+  auto r = daemon_->Restart("sys-firewall");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*r, "sys-firewall restarted\n");
+  EXPECT_EQ(world_.events.front(), "remove sys-firewall");
+  EXPECT_LT(world_.First("verify sys-firewall"), world_.First("connect "));
+  // Its uplink and its running client; personal is halted and stays so.
+  EXPECT_EQ(world_.Only("connect "),
+            (std::vector<std::string>{"connect sys-net vif2.0 sys-firewall eth0",
+                                      "connect sys-firewall vif3.0 work eth0"}));
+  EXPECT_EQ(
+      world_.Only("call "),
+      (std::vector<std::string>{"call sys-firewall qnet.Status", "call sys-firewall qnet.Configure",
+                                "call sys-net qnet.Configure", "call work qnet.Configure"}));
+  EXPECT_EQ(world_.First("spawn personal"), -1);
+}
+
+TEST_F(DaemonWithFakeBackend, Start_ClientOfAHaltedNetvmIsRefused) {
+  ASSERT_TRUE(daemon_->Up("t.toml", kChain));
+  ASSERT_TRUE(daemon_->Down("sys-firewall", /*recursive=*/true));
+  world_.events.clear();
+  auto r = daemon_->Start("work");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "netvm 'sys-firewall' of 'work' is not running; start it first");
+  EXPECT_TRUE(world_.events.empty());
+  // Positive control: netvm first, then the client.
+  ASSERT_TRUE(daemon_->Start("sys-firewall"));
+  ASSERT_TRUE(daemon_->Start("work"));
+}
+
+TEST_F(DaemonWithFakeBackend, Restore_AdoptsTheLabToWireARestartedNetQube) {
+  ASSERT_TRUE(daemon_->Up("t.toml", kChain));
+  daemon_->Detach();
+  Daemon next(Instance::Create("t").value().UnderRoot(root_), DaemonOptions{}, BuildKeyRegistry(),
+              clock_, std::make_unique<FakeBackend>(world_));
+  ASSERT_TRUE(next.Restore());
+  world_.events.clear();
+  ASSERT_TRUE(next.Restart("sys-net"));
+  EXPECT_NE(world_.First("lab connect sys-net"), -1);
+  EXPECT_NE(world_.First("up sys-net uplink0"), -1);
 }
 
 TEST(Backend, UnknownBackendIsRefusedWithTheKnownOnes) {

@@ -111,6 +111,12 @@ class FakeBackend final : public QubeBackend {
     QNET_TRY(w_.Record("lab start"));
     return std::unique_ptr<Lab>(std::make_unique<FakeLab>(w_));
   }
+  Result<std::unique_ptr<Lab>> AdoptLab(bool) override {
+    QNET_TRY(w_.Record("lab adopt"));
+    auto lab = std::make_unique<FakeLab>(w_);
+    lab->Detach();
+    return std::unique_ptr<Lab>(std::move(lab));
+  }
   Status Remove(RunningQube& q) override {
     w_.running.erase(q.name());
     return w_.Record("remove " + q.name());

@@ -17,7 +17,8 @@
 //   Read*            weaker than the netns backend's own netlink read-back)
 //   Connect          qvm-prefs CLIENT netvm NETVM (libxl creates vifN.0)
 //   SetLinkUp        a call to the qube's agent
-//   StartLab         none: sys-net's uplink is a real NIC (qvm-pci attach)
+//   StartLab,        none: sys-net's uplink is a real NIC (qvm-pci attach)
+//   AdoptLab
 //   Remove           qvm-kill
 //   CleanupInstance  qvm-kill + qvm-remove of every qube of the instance
 //   RemoveStorage    qvm-remove (the private volume)
@@ -153,7 +154,9 @@ class QubeBackend {
   // Starts a qube with nothing but its agent, which locks the qube down on
   // its own (contract 1); its links do not exist yet. Records what cleanup
   // needs before creating anything. On error nothing of the qube runs (the
-  // caller's CleanupInstance removes what was recorded). netns: clone(2)
+  // caller's CleanupInstance removes what was recorded). Whatever is left of
+  // a previous run of the same qube (a dead qube's pinned namespace, which
+  // kept its rules) is removed first. netns: clone(2)
   // of net, mount, uts, ipc and pid namespaces with `qnet-agent init` as
   // PID 1, the network namespace pinned, a socket pair to the agent.
   virtual Result<std::unique_ptr<RunningQube>> Spawn(const SpawnParams& params) = 0;
@@ -171,6 +174,9 @@ class QubeBackend {
   // Starts the instance's lab (`lab_bin`: qnet-lab); returns once its
   // servers are ready.
   virtual Result<std::unique_ptr<Lab>> StartLab(const std::string& lab_bin, bool ipv6) = 0;
+  // Re-attaches to the lab a previous qnetd started (to wire a restarted
+  // net qube); the Lab comes back detached (destroying it stops nothing).
+  virtual Result<std::unique_ptr<Lab>> AdoptLab(bool ipv6) = 0;
   // Stops the qube and destroys its runtime: every process in it, its
   // namespaces, its links with them, and its rules last. Idempotent (a dead
   // qube is removed as well). Its persistent storage stays. netns: SIGKILL
