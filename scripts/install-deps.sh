@@ -9,6 +9,7 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format-14
   nftables iproute2 iputils-ping curl tor wireguard-go iperf3 tcpdump graphviz procps psmisc
   python3-stem
+  mmdebstrap
 )
 missing=()
 for p in "${packages[@]}"; do

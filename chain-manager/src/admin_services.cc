@@ -33,6 +33,7 @@ json RowJson(const QubeRow& r) {
   json j = {{"name", r.name},
             {"state", r.state},
             {"role", r.role},
+            {"class", r.disposable ? "DispVM" : "AppVM"},
             {"label", r.label},
             {"netvm", r.netvm ? json(*r.netvm) : json(nullptr)},
             {"ip", r.ip},
@@ -67,6 +68,18 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
          if (qube.empty() && res) exit_requested = true;
          return FromResult(res, [](const auto& s) { return s; });
        }},
+      {"admin.Start",
+       [&d](ServiceRequest& r) {
+         auto j = ParseInput(r);
+         if (!j || !(*j)["qube"].is_string()) return BadInput("admin.Start wants {qube}");
+         return FromResult(d.Start((*j)["qube"]), [](const auto& s) { return s; });
+       }},
+      {"admin.Restart",
+       [&d](ServiceRequest& r) {
+         auto j = ParseInput(r);
+         if (!j || !(*j)["qube"].is_string()) return BadInput("admin.Restart wants {qube}");
+         return FromResult(d.Restart((*j)["qube"]), [](const auto& s) { return s; });
+       }},
       {"admin.List",
        [&d](ServiceRequest&) {
          return FromResult(d.List(), [](const std::vector<QubeRow>& rows) {
@@ -95,6 +108,7 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
          if (!code) return Err(code.error());
          return ServiceReply{*code, {}, {}};
        }},
+      {"admin.Dispvm", DispvmService(d)},
       {"admin.Firewall",
        [&d](ServiceRequest& r) {
          auto j = ParseInput(r);

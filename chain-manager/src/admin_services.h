@@ -12,6 +12,10 @@ namespace qnet::chain {
 // exit_requested is set by admin.Down of everything: qnetd then exits.
 qrexec::ServiceTable AdminServices(Daemon& daemon, std::atomic<bool>& exit_requested);
 
+// admin.Dispvm {netvm?, label, template, firewall[], argv[]} with 4 fds
+// (stdin, stdout, stderr, lifeline): `qnet dispvm` (dispvm_cli.cc).
+qrexec::ServiceHandler DispvmService(Daemon& daemon);
+
 // The exit code the CLI returns for an admin error (as `qvm-*` tools: 1).
 inline constexpr int kAdminErrorExit = 1;
 

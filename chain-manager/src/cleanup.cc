@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "disposable_storage.h"
 #include "qnet/base/fd.h"
 #include "qnet/runtime/id_range.h"
 #include "qnet/runtime/namespaces.h"
@@ -77,6 +78,8 @@ CleanupReport CleanupInstance(const Instance& inst, bool keep_daemon_files) {
   // Reap any child of ours that died meanwhile.
   while (::waitpid(-1, nullptr, WNOHANG) > 0) {
   }
+  // Disposables leave no files (their homes and id ranges go with them).
+  for (std::string& e : DiscardDisposableStorage(inst)) report.errors.push_back(std::move(e));
   std::error_code ec;
   std::filesystem::remove(inst.state_file(), ec);
   std::filesystem::remove(inst.state_dir(), ec);

@@ -1,19 +1,15 @@
-// Tearing an instance down to nothing: every namespace it recorded, every
-// process inside them, its runtime directory and its state. Works with or
-// without a live qnetd, and is safe to run twice.
+// The netns backend's teardown (behind QubeBackend::CleanupInstance, Remove
+// and RemoveStorage): an instance down to nothing, every namespace it
+// recorded, every process inside them, its runtime directory and its state.
+// Works with or without a live qnetd, and is safe to run twice.
 #pragma once
 
 #include <vector>
 
+#include "qnet/chain/backend.h"  // CleanupReport
 #include "qnet/chain/instance.h"
 
 namespace qnet::chain {
-
-struct CleanupReport {
-  int namespaces_removed = 0;
-  int processes_killed = 0;
-  std::vector<std::string> errors;
-};
 
 // Kills every process in each recorded namespace (SIGKILL), unpins the
 // namespaces, then removes the runtime directory and the state file.

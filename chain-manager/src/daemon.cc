@@ -3,31 +3,28 @@
 // exec_admin.cc, qnetd's own table read-back in verify.cc.
 #include "daemon.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-
 #include <nlohmann/json.hpp>
 
-#include "cleanup.h"
 #include "graph.h"
-#include "links.h"
 #include "qnet/base/log.h"
 #include "qnet/chain/lab.h"
+#include "qnet/chain/template_store.h"
 #include "qnet/config/chain_file.h"
 #include "qnet/config/topology.h"
 #include "qnet/qube/label.h"
 #include "qnet/qube/role.h"
-#include "verify.h"
 
 namespace qnet::chain {
 
 using std::chrono::seconds;
 
-Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock)
+Daemon::Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock,
+               std::unique_ptr<QubeBackend> backend)
     : inst_(std::move(inst)),
       opts_(std::move(opts)),
       registry_(std::move(registry)),
-      clock_(clock) {}
+      clock_(clock),
+      backend_(std::move(backend)) {}
 
 Daemon::~Daemon() = default;
 
@@ -48,8 +45,15 @@ Status Daemon::SaveStateLocked() {
   j["chain_path"] = spec_ ? spec_->source_path : "";
   j["chain_text"] = spec_text_;
   j["qubes"] = nlohmann::json::array();
-  for (const auto& [name, q] : qubes_)
-    j["qubes"].push_back({{"name", name}, {"pid", q->init_pid()}, {"start_time", q->start_time()}});
+  // `qnet dispvm` qubes are not in the chain: a qnetd that restarts destroys
+  // them (their client's connection died with the previous qnetd).
+  j["disposables"] = nlohmann::json::array();
+  for (const auto& [name, q] : qubes_) {
+    const QubePlan* planned = plan_ ? plan_->Find(name) : nullptr;
+    nlohmann::json rec = {
+        {"name", name}, {"pid", q->record().pid}, {"start_time", q->record().start_time}};
+    j[planned && planned->transient ? "disposables" : "qubes"].push_back(std::move(rec));
+  }
   QNET_TRY(MakeDirs(inst_.state_dir(), 0700));
   return WriteFileAtomic(inst_.state_file(), j.dump(2), 0600);
 }
@@ -66,9 +70,23 @@ Status Daemon::Restore() {
   QNET_ASSIGN_OR_RETURN(config::ChainSpec spec,
                         config::ParseChainText(chain_text, j.value("chain_path", ""), registry_));
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
+  for (const auto& d : j.value("disposables", nlohmann::json::array())) {
+    const std::string name = d.value("name", "");
+    if (plan.Find(name)) continue;
+    auto adopted = backend_->Adopt(
+        name, QubeRecord{.pid = d.value("pid", 0), .start_time = d.value("start_time", 0ULL)});
+    // Its storage goes with it (Remove of a disposable); one that cannot be
+    // adopted any more is removed with the instance (`down --all`).
+    if (adopted && (*adopted)->alive()) {
+      Status s = backend_->Remove(**adopted);
+      spdlog::info("destroyed disposable {} of the previous qnetd{}", name,
+                   s ? "" : ": " + s.error().message());
+    }
+  }
   for (const auto& q : j.value("qubes", nlohmann::json::array())) {
     std::string name = q.value("name", "");
-    auto adopted = QubeProcess::Adopt(inst_, name, q.value("pid", 0), q.value("start_time", 0ULL));
+    auto adopted = backend_->Adopt(
+        name, QubeRecord{.pid = q.value("pid", 0), .start_time = q.value("start_time", 0ULL)});
     if (!adopted) {
       spdlog::warn("not adopting {}: {}", name, adopted.error().message());
       continue;
@@ -79,6 +97,14 @@ Status Daemon::Restore() {
   spec_ = std::move(spec);
   spec_text_ = chain_text;
   plan_ = std::move(plan);
+  if (plan_->lab) {
+    // To wire sys-net again if it is restarted; the lab itself kept running.
+    auto lab = backend_->AdoptLab(plan_->ipv6);
+    if (lab)
+      lab_ = std::move(*lab);
+    else
+      spdlog::warn("not adopting the lab: {}", lab.error().message());
+  }
   return OkStatus();
 }
 
@@ -97,7 +123,7 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
     plan_.reset();
     spec_.reset();
     spec_text_.clear();
-    CleanupInstance(inst_, /*keep_daemon_files=*/true);
+    backend_->CleanupInstance(/*keep_daemon_files=*/true);
     return Fail(s.error());
   }
   return fmt::format("chain {} up: {} qubes\n", spec_->name, qubes_.size());
@@ -106,19 +132,19 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
 Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) {
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
   QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
-  if (plan.lab) {
-    QNET_ASSIGN_OR_RETURN(lab_, LabRuntime::Start(inst_, opts_.bin_dir + "/qnet-lab", plan.ipv6));
-  }
   // Spawn every qube at once; each agent locks its qube down on its own.
   for (const QubePlan& q : plan.qubes) {
-    SpawnParams p{.name = q.spec.name,
-                  .ipv6 = plan.ipv6,
-                  .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
-                  .refresh_floor_seconds = opts_.refresh_floor_seconds,
-                  .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
-                  .template_dir = q.spec.template_dir};
-    QNET_ASSIGN_OR_RETURN(auto proc, QubeProcess::Spawn(inst_, p));
+    SpawnParams p = SpawnParamsFor(q);
+    p.ipv6 = plan.ipv6;
+    if (!p.template_dir.empty())
+      QNET_TRY(RecordTemplateUse(inst_.runtime_dir(), p.name, p.template_dir));
+    QNET_ASSIGN_OR_RETURN(auto proc, backend_->Spawn(p));
     qubes_[q.spec.name] = std::move(proc);
+  }
+  // The lab starts while the agents lock their qubes down (it is needed
+  // only to wire sys-net's uplink, after every lockdown is verified).
+  if (plan.lab) {
+    QNET_ASSIGN_OR_RETURN(lab_, backend_->StartLab(opts_.bin_dir + "/qnet-lab", plan.ipv6));
   }
   spec_ = spec;
   spec_text_ = text;
@@ -127,46 +153,59 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
   for (const QubePlan& q : plan.qubes) {
     auto& proc = qubes_[q.spec.name];
     QNET_TRY(proc->WaitForAgent(kCallTimeout + seconds(opts_.hold_seconds)));
-    QNET_TRY(VerifyQubeLockdown(proc->netns_fd(), q.spec.name));
+    QNET_TRY(proc->VerifyLockdown());
   }
   for (const LinkPlan& l : plan.links) {
-    VifLink link{.netvm_netns_fd = qubes_[l.netvm]->netns_fd(),
-                 .client_netns_fd = qubes_[l.client]->netns_fd(),
-                 .vif = l.vif,
-                 .client_ifname = "eth0"};
-    if (Status s = CreateVifLink(link); !s)
+    if (Status s = backend_->Connect(*qubes_[l.netvm], *qubes_[l.client], l.vif, "eth0"); !s)
       return Fail(s.error().Wrap(fmt::format("link {} -> {}", l.client, l.netvm)));
   }
   for (const QubePlan& q : plan.qubes) {
-    if (q.spec.role == qube::Role::kNet && lab_)
-      QNET_TRY(lab_->ConnectSysNet(qubes_[q.spec.name]->netns_fd()));
+    if (q.spec.role == qube::Role::kNet && lab_) QNET_TRY(lab_->Connect(*qubes_[q.spec.name]));
   }
   for (const LinkPlan& l : plan.links) {
-    QNET_TRY(SetUpInNetns(qubes_[l.netvm]->netns_fd(), l.vif));
-    QNET_TRY(SetUpInNetns(qubes_[l.client]->netns_fd(), "eth0"));
+    QNET_TRY(qubes_[l.netvm]->SetLinkUp(l.vif));
+    QNET_TRY(qubes_[l.client]->SetLinkUp("eth0"));
   }
   for (const QubePlan& q : plan.qubes) {
     if (q.spec.role == qube::Role::kNet && lab_)
-      QNET_TRY(SetUpInNetns(qubes_[q.spec.name]->netns_fd(), lab::kSysNetUplinkIf));
+      QNET_TRY(qubes_[q.spec.name]->SetLinkUp(lab::kSysNetUplinkIf));
   }
-  for (const QubePlan& q : plan.qubes) {
-    QNET_ASSIGN_OR_RETURN(
-        auto r, qubes_[q.spec.name]->Call("qnet.Configure", qube::ToJson(q.agent), kCallTimeout));
-    if (r.exit_code != 0)
-      return Fail(Errc::kFailedPrecondition,
-                  fmt::format("qube {}: configure: {}", q.spec.name, FailureText(r)));
-  }
+  for (const QubePlan& q : plan.qubes) QNET_TRY(ConfigureLocked(q));
   plan_ = std::move(plan);
+  return OkStatus();
+}
+
+SpawnParams Daemon::SpawnParamsFor(const QubePlan& q) const {
+  return SpawnParams{
+      .name = q.spec.name,
+      .ipv6 = plan_ && plan_->ipv6,
+      .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
+      .refresh_floor_seconds = opts_.refresh_floor_seconds,
+      .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
+      .template_dir = TemplateDir(q.spec.template_dir),
+      .disposable = q.disposable,
+      .template_writable = q.template_writable};
+}
+
+Status Daemon::ConfigureLocked(const QubePlan& q) {
+  auto it = qubes_.find(q.spec.name);
+  if (it == qubes_.end())
+    return Fail(Errc::kInternal, fmt::format("qube {}: configure: not running", q.spec.name));
+  QNET_ASSIGN_OR_RETURN(auto r,
+                        it->second->Call("qnet.Configure", qube::ToJson(q.agent), kCallTimeout));
+  if (r.exit_code != 0)
+    return Fail(Errc::kFailedPrecondition,
+                fmt::format("qube {}: configure: {}", q.spec.name, FailureText(r)));
   return OkStatus();
 }
 
 Status Daemon::RemoveQubeLocked(const std::string& name) {
   auto it = qubes_.find(name);
-  pid_t pid = it != qubes_.end() ? it->second->init_pid() : -1;
-  if (it != qubes_.end()) qubes_.erase(it);
-  int killed = 0;
-  Status s = RemoveNamespace(inst_, inst_.netns_name(name), &killed);
-  if (pid > 0) ::waitpid(pid, nullptr, WNOHANG);
+  if (it == qubes_.end()) return OkStatus();
+  std::shared_ptr<RunningQube> q = std::move(it->second);
+  qubes_.erase(it);
+  Status s = backend_->Remove(*q);
+  if (s) ForgetTemplateUse(inst_.runtime_dir(), name);
   return s;
 }
 
@@ -178,7 +217,7 @@ Result<std::string> Daemon::Down(const std::string& qube, bool recursive) {
     spec_.reset();
     plan_.reset();
     spec_text_.clear();
-    CleanupReport r = CleanupInstance(inst_, /*keep_daemon_files=*/true);
+    CleanupReport r = backend_->CleanupInstance(/*keep_daemon_files=*/true);
     if (!r.errors.empty())
       return Fail(Errc::kIo, fmt::format("down: {}", fmt::join(r.errors, "; ")));
     return fmt::format("down: {} namespaces removed\n", r.namespaces_removed);
@@ -209,7 +248,7 @@ Result<std::string> Daemon::Down(const std::string& qube, bool recursive) {
   return out;
 }
 
-std::shared_ptr<QubeProcess> Daemon::FindQube(const std::string& name) {
+std::shared_ptr<RunningQube> Daemon::FindQube(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = qubes_.find(name);
   return it == qubes_.end() ? nullptr : it->second;
@@ -224,6 +263,7 @@ Result<std::vector<QubeRow>> Daemon::List() {
     r.name = q.spec.name;
     r.id = q.spec.id;
     r.role = std::string(qube::RoleName(q.spec.role));
+    r.disposable = q.disposable;
     r.label = std::string(qube::LabelName(q.spec.label));
     r.netvm = q.spec.netvm;
     r.ip = q.addr4.ToString();
@@ -231,9 +271,9 @@ Result<std::vector<QubeRow>> Daemon::List() {
     if (it == qubes_.end()) {
       r.state = "halted";
     } else {
-      r.init_pid = it->second->init_pid();
+      r.init_pid = it->second->record().pid;
       r.state = it->second->alive() ? "running" : "dead";
-      if (auto c = ReadDropCounters(it->second->netns_fd()); c) {
+      if (auto c = it->second->ReadDropCounters(); c) {
         r.drops_input = c->input;
         r.drops_forward = c->forward;
         r.drops_output = c->output;

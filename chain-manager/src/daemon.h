@@ -1,5 +1,6 @@
 // qnetd's core: the instance's chain, its qubes and lab, and the admin
-// operations the CLI calls (lifecycle and state in daemon.cc, `qnet firewall`
+// operations the CLI calls (lifecycle and state in daemon.cc, `qnet start`
+// and `restart` of one qube in qube_start.cc, `qnet firewall`
 // in firewall_admin.cc, `qnet exec` in exec_admin.cc, `qnet graph` renders
 // graph.h). Thread-safe: one mutex guards the chain state;
 // exec calls hold it only to find the qube.
@@ -14,16 +15,15 @@
 #include <string>
 #include <vector>
 
-#include "lab_runtime.h"
 #include "program_names.h"
 #include "qnet/base/clock.h"
+#include "qnet/chain/backend.h"
 #include "qnet/chain/instance.h"
 #include "qnet/chain/plan.h"
 #include "qnet/config/chain_spec.h"
 #include "qnet/config/key_registry.h"
 #include "qnet/firewall/expiry.h"
 #include "qnet/firewall/rule_list.h"
-#include "qube_runtime.h"
 
 namespace qnet::chain {
 
@@ -52,8 +52,22 @@ struct FirewallRequest {
   bool raw = false;                // list --raw
 };
 
+// `qnet dispvm [--netvm Q] [--label L] [--template T] [--firewall R]... -- CMD`.
+struct DispvmRequest {
+  std::optional<std::string> netvm;   // nullopt: the default netvm; "": none
+  std::string label = "red";          // Qubes' disposables are red by default
+  std::string template_name;          // "" or "host": the host template
+  std::vector<std::string> firewall;  // rules in order; empty: the default (accept)
+  std::vector<std::string> argv;
+  // `qnet template run`: CMD runs as the qube's root, and the template tree
+  // itself is its writable / (nothing else may use the template meanwhile).
+  bool root = false;
+  bool template_writable = false;
+};
+
 struct QubeRow {
   std::string name, state, role, label;
+  bool disposable = false;
   std::optional<std::string> netvm;  // none for a qube at the head of the chain
   std::string ip;
   uint32_t id = 0;
@@ -64,8 +78,10 @@ struct QubeRow {
 
 class Daemon {
  public:
-  // `clock` (rule expiry) is borrowed and must outlive the daemon.
-  Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock);
+  // `clock` (rule expiry) is borrowed and must outlive the daemon; every
+  // qube runs on `backend` (chosen in main).
+  Daemon(Instance inst, DaemonOptions opts, config::KeyRegistry registry, const Clock& clock,
+         std::unique_ptr<QubeBackend> backend);
   ~Daemon();
 
   // Adopts the qubes of a previous qnetd from the state file.
@@ -73,12 +89,31 @@ class Daemon {
   Result<std::string> Up(const std::string& display_path, const std::string& text);
   // qube empty: everything (then the daemon should exit).
   Result<std::string> Down(const std::string& qube, bool recursive);
+  // `qnet start QUBE`: a qube of the chain that is halted (`qnet down QUBE`)
+  // or dead (its init gone) comes back: what is left of it is removed, it is
+  // spawned and verified locked down, its link to its netvm and to each
+  // running client is made again, and the agents at both ends of each link
+  // are configured again. Its rules and its netvm's stay closed meanwhile:
+  // the old links went with the old qube, the new ones come up only after
+  // its lockdown is verified. kNotFound when the chain has no such qube,
+  // kFailedPrecondition while it runs or while its netvm does not.
+  Result<std::string> Start(const std::string& qube);
+  // `qnet restart QUBE`: stops the qube (running or dead) and starts it as
+  // Start does; what the qube changed outside its persistent home is gone.
+  Result<std::string> Restart(const std::string& qube);
   Result<std::vector<QubeRow>> List();
   Result<std::string> Graph();
   Result<std::string> Save();
   // Runs argv in the qube with the given stdio; returns the exit code.
   Result<int> Exec(const std::string& qube, const std::vector<std::string>& argv, bool root,
                    std::vector<int> stdio);
+  // Creates a disposable qube attached to the running chain, runs argv in
+  // it with the given stdio, destroys it with its files and id range, and
+  // returns the command's exit code. qnetd owns its lifetime: when
+  // `lifeline` (the client's end of a pipe) reports hang-up, the command is
+  // killed and the qube destroyed (kCancelled). Implemented in
+  // dispvm_admin.cc.
+  Result<int> Dispvm(const DispvmRequest& req, std::vector<int> stdio, int lifeline);
   // Edits the qube's rule list (kept until the chain goes down, written by
   // Save) and has its netvm's agent apply it before returning. A malformed
   // rule changes nothing; the error names the rule and the field.
@@ -110,8 +145,21 @@ class Daemon {
   Result<FirewallTarget> FirewallTargetLocked(const std::string& qube);
   // Sends the list to the netvm's agent; stores it when the agent kept it.
   Status PushFirewallLocked(const FirewallTarget& target, const firewall::RuleList& next);
-  std::shared_ptr<QubeProcess> FindQube(const std::string& name);
+  std::shared_ptr<RunningQube> FindQube(const std::string& name);
   Status RemoveQubeLocked(const std::string& name);
+  // dispvm_admin.cc: a disposable's start (spawn, lockdown check, link,
+  // configuration of its netvm and itself) and its destruction (processes,
+  // namespace, netvm entry, files, id range, agent socket).
+  Result<std::string> StartDisposableLocked(const DispvmRequest& req);
+  Status StartPlannedDisposableLocked(const QubePlan& q);
+  void DestroyDisposableLocked(const std::string& name);
+  // Sends the netvm's current plan to its agent (its client list changed).
+  Status ReconfigureLocked(const std::string& qube);
+  SpawnParams SpawnParamsFor(const QubePlan& q) const;
+  // Sends the qube's agent its plan's configuration (qnet.Configure).
+  Status ConfigureLocked(const QubePlan& q);
+  Status StartQubeLocked(const QubePlan& q);
+  bool RunningLocked(const std::string& name) const;
 
   Instance inst_;
   DaemonOptions opts_;
@@ -121,8 +169,9 @@ class Daemon {
   std::optional<config::ChainSpec> spec_;
   std::string spec_text_;
   std::optional<Plan> plan_;
-  std::map<std::string, std::shared_ptr<QubeProcess>> qubes_;
-  std::unique_ptr<LabRuntime> lab_;
+  std::unique_ptr<QubeBackend> backend_;
+  std::map<std::string, std::shared_ptr<RunningQube>> qubes_;
+  std::unique_ptr<Lab> lab_;
   firewall::ExpirySchedule expiry_{clock_};  // ExpireDue's lists and retries
 };
 

@@ -10,7 +10,6 @@
 #include "qnet/firewall/agent_section.h"
 #include "qnet/firewall/config_key.h"
 #include "qnet/firewall/rule_parser.h"
-#include "verify.h"
 
 namespace qnet::chain {
 
@@ -231,7 +230,7 @@ Result<std::string> Daemon::Firewall(const FirewallRequest& req) {
   std::optional<std::map<int, uint64_t>> hits;
   nlohmann::json state = nlohmann::json::object();
   if (auto it = qubes_.find(netvm); it != qubes_.end()) {
-    auto h = ReadRuleHits(it->second->netns_fd(), target.client->id);
+    auto h = it->second->ReadRuleHits(target.client->id);
     if (h) hits = std::move(*h);
     auto st = it->second->Call("qnet.FirewallState", req.qube, seconds(10));
     if (st && st->exit_code == 0) {

@@ -13,9 +13,12 @@ std::string RenderGraph(const Plan& plan) {
       "fontcolor=white];\n",
       plan.chain_name);
   for (const QubePlan& q : plan.qubes) {
-    out += fmt::format("  \"{}\" [fillcolor=\"{}\", label=\"{}\\n{}\\n{}\"];\n", q.spec.name,
+    // A disposable is drawn dashed, as it lives only as long as its command
+    // (or, named, until `down`).
+    out += fmt::format("  \"{}\" [fillcolor=\"{}\", label=\"{}\\n{}{}\\n{}\"{}];\n", q.spec.name,
                        qube::LabelHexColor(q.spec.label), q.spec.name, qube::RoleName(q.spec.role),
-                       q.addr4);
+                       q.disposable ? " (disposable)" : "", q.addr4,
+                       q.disposable ? ", style=\"rounded,filled,dashed\"" : "");
     if (q.spec.netvm) out += fmt::format("  \"{}\" -> \"{}\";\n", q.spec.name, *q.spec.netvm);
     if (q.spec.role == qube::Role::kNet && plan.lab)
       out += fmt::format("  \"{}\" -> \"lab\";\n", q.spec.name);

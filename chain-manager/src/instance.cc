@@ -20,4 +20,11 @@ Result<Instance> Instance::FromFlagOrEnv(const std::string& flag) {
   return Create(env && *env ? env : "qnet");
 }
 
+Instance Instance::UnderRoot(std::string root) const {
+  Instance copy = *this;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  copy.root_ = std::move(root);
+  return copy;
+}
+
 }  // namespace qnet::chain

@@ -94,17 +94,33 @@ Result<std::unique_ptr<LabRuntime>> LabRuntime::Start(const Instance& inst,
       QNET_TRY(netlink::AddAddress(rtnl, lab::kRouterBridge, lab::kServers6, {.nodad = true}));
     QNET_TRY(netlink::SetLinkUp(rtnl, lab::kRouterBridge, true));
   }
-  QNET_TRY(lab->StartHost("web", {lab_bin, "web", "--ready-fd", std::to_string(kReadyFd)},
-                          lab::kWeb4, lab::kWeb6));
-  QNET_TRY(lab->StartHost("dns",
-                          {lab_bin, "dns", "--records", inst.lab_dir() + "/records", "--log",
-                           inst.lab_dir() + "/dns.log", "--ready-fd", std::to_string(kReadyFd)},
-                          lab::kDns4, lab::kDns6));
+  // Both hosts start before either is waited for: their start-ups overlap.
+  QNET_ASSIGN_OR_RETURN(
+      UniqueFd web_ready,
+      lab->StartHost("web", {lab_bin, "web", "--ready-fd", std::to_string(kReadyFd)}, lab::kWeb4,
+                     lab::kWeb6));
+  QNET_ASSIGN_OR_RETURN(
+      UniqueFd dns_ready,
+      lab->StartHost("dns",
+                     {lab_bin, "dns", "--records", inst.lab_dir() + "/records", "--log",
+                      inst.lab_dir() + "/dns.log", "--ready-fd", std::to_string(kReadyFd)},
+                     lab::kDns4, lab::kDns6));
+  QNET_TRY(WaitReady(web_ready.get(), "web", std::chrono::seconds(10)));
+  QNET_TRY(WaitReady(dns_ready.get(), "dns", std::chrono::seconds(10)));
   return lab;
 }
 
-Status LabRuntime::StartHost(const std::string& name, std::vector<std::string> args,
-                             const IpAddr& addr4, const IpAddr& addr6) {
+Result<std::unique_ptr<LabRuntime>> LabRuntime::Adopt(const Instance& inst, bool ipv6) {
+  auto lab = std::unique_ptr<LabRuntime>(new LabRuntime());
+  lab->inst_ = inst;
+  lab->ipv6_ = ipv6;
+  lab->detached_ = true;
+  QNET_ASSIGN_OR_RETURN(lab->router_fd_, OpenFd(inst.netns_path("lab-router"), O_RDONLY));
+  return lab;
+}
+
+Result<UniqueFd> LabRuntime::StartHost(const std::string& name, std::vector<std::string> args,
+                                       const IpAddr& addr4, const IpAddr& addr6) {
   const std::string ns_name = "lab-" + name;
   QNET_TRY(RecordNamespace(inst_, inst_.netns_name(ns_name)));
   int pipefd[2];
@@ -149,7 +165,7 @@ Status LabRuntime::StartHost(const std::string& name, std::vector<std::string> a
     QNET_TRY(netlink::SetLinkUp(rtnl, veth, true));
   }
   QNET_TRY(ConfigureHost(host_fd.get(), addr4, addr6, ipv6_));
-  return WaitReady(rd.get(), name, std::chrono::seconds(10));
+  return rd;
 }
 
 Status LabRuntime::ConnectSysNet(int sysnet_netns_fd) {

@@ -10,8 +10,9 @@ Result<std::string> FormatQubeTable(const std::string& rows_json, bool color) {
   auto rows = nlohmann::json::parse(rows_json, nullptr, false);
   if (rows.is_discarded() || !rows.is_array())
     return Fail(Errc::kProtocol, "qnetd sent a malformed qube list");
-  std::vector<std::array<std::string, 7>> table = {
-      {"NAME", "STATE", "ROLE", "LABEL", "NETVM", "IP", "DROPS(in/fwd/out)"}};
+  // CLASS as qvm-ls shows it: DispVM for a disposable, AppVM otherwise.
+  std::vector<std::array<std::string, 8>> table = {
+      {"NAME", "CLASS", "STATE", "ROLE", "LABEL", "NETVM", "IP", "DROPS(in/fwd/out)"}};
   for (const auto& r : rows) {
     std::string drops = "-";
     if (r.contains("drops") && r["drops"].is_object())
@@ -20,10 +21,10 @@ Result<std::string> FormatQubeTable(const std::string& rows_json, bool color) {
     const std::string netvm = r.contains("netvm") && r["netvm"].is_string()
                                   ? r["netvm"].get<std::string>()
                                   : std::string("-");
-    table.push_back({r.value("name", ""), r.value("state", ""), r.value("role", ""),
-                     r.value("label", ""), netvm, r.value("ip", ""), drops});
+    table.push_back({r.value("name", ""), r.value("class", "AppVM"), r.value("state", ""),
+                     r.value("role", ""), r.value("label", ""), netvm, r.value("ip", ""), drops});
   }
-  std::array<size_t, 7> width{};
+  std::array<size_t, 8> width{};
   for (const auto& row : table)
     for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   std::string out;
@@ -32,7 +33,7 @@ Result<std::string> FormatQubeTable(const std::string& rows_json, bool color) {
     for (size_t i = 0; i < row.size(); ++i) {
       const bool last = i + 1 == row.size();
       std::string cell = last ? row[i] : fmt::format("{:<{}}", row[i], width[i]);
-      if (i == 3 && n > 0 && color) {
+      if (i == 4 && n > 0 && color) {
         auto label = qube::ParseLabel(row[i]);
         if (label)
           cell = fmt::format("{}{}{}", qube::LabelAnsiColor(*label), cell, qube::kAnsiReset);

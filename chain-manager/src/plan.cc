@@ -63,9 +63,12 @@ Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
     const config::QubeSpec* qs = spec.FindQube(name);
     QubePlan q;
     q.spec = *qs;
-    QNET_ASSIGN_OR_RETURN(q.addr4, qube::Ipv4ForId(qs->id));
+    // A named disposable is a Qubes DispVM: its id is also its dispid.
+    q.disposable = qs->dispvm;
+    q.dispid = qs->dispvm ? qs->id : 0;
+    QNET_ASSIGN_OR_RETURN(q.addr4, qube::Ipv4ForId(qs->id, q.disposable));
     if (plan.ipv6) {
-      QNET_ASSIGN_OR_RETURN(IpAddr a6, qube::Ipv6ForId(qs->id));
+      QNET_ASSIGN_OR_RETURN(IpAddr a6, qube::Ipv6ForId(qs->id, q.disposable));
       q.addr6 = a6;
     }
     plan.qubes.push_back(std::move(q));
@@ -101,11 +104,10 @@ Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
               s.error().Wrap(fmt::format("{}: qube.{}.firewall", fw->key_pos.ToString(), client)));
         q.firewall[client] = std::move(*rules);
       }
-      QNET_ASSIGN_OR_RETURN(cl.addr4, qube::Ipv4ForId(cs->id));
-      if (plan.ipv6) {
-        QNET_ASSIGN_OR_RETURN(IpAddr a6, qube::Ipv6ForId(cs->id));
-        cl.addr6 = a6;
-      }
+      const QubePlan* cp = plan.Find(client);
+      if (!cp) return Fail(Errc::kInternal, fmt::format("qube {}: not planned", client));
+      cl.addr4 = cp->addr4;
+      if (plan.ipv6) cl.addr6 = cp->addr6;
       c.clients.push_back(cl);
       plan.links.push_back(
           {.netvm = q.spec.name, .client = client, .vif = vif, .client_id = cs->id});

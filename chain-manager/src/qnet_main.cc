@@ -6,12 +6,14 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "cleanup.h"
 #include "client.h"
+#include "dispvm_cli.h"
 #include "firewall_cli.h"
 #include "ls_format.h"
 #include "qnet/base/fd.h"
 #include "qnet/base/process.h"
+#include "qnet/chain/backend.h"
+#include "template_cli.h"
 
 namespace qnet::chain {
 namespace {
@@ -26,6 +28,8 @@ struct Args {
   int count = 1;
   FirewallArgs fw;      // `qnet firewall QUBE OP ...`
   bool reload = false;  // firewall --reload
+  DispvmArgs dispvm;    // `qnet dispvm ... -- CMD`
+  TemplateArgs tmpl;    // `qnet template OP ...`
 };
 
 // Prints a call's output and returns the exit code the CLI should exit with.
@@ -66,7 +70,10 @@ int CmdDown(const Instance& inst, const Args& a) {
   auto ch = ConnectDaemon(inst, false);
   if (!ch && a.all) {
     // No qnetd (it crashed or was killed): clean up from the records alone.
-    CleanupReport r = CleanupInstance(inst, /*keep_daemon_files=*/false);
+    CleanupReport r = MakeBackend(kDefaultBackend, inst)
+                          .value()
+                          ->CleanupInstance(
+                              /*keep_daemon_files=*/false);
     for (const auto& e : r.errors) fmt::print(stderr, "qnet: {}\n", e);
     fmt::print("down: {} namespaces removed (no qnetd was running)\n", r.namespaces_removed);
     return r.errors.empty() ? 0 : 1;
@@ -81,6 +88,14 @@ int CmdDown(const Instance& inst, const Args& a) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return code;
+}
+
+int CmdStart(const Instance& inst, const Args& a) {
+  return CallDaemon(inst, false, "admin.Start", {{"qube", a.qube}});
+}
+
+int CmdRestart(const Instance& inst, const Args& a) {
+  return CallDaemon(inst, false, "admin.Restart", {{"qube", a.qube}});
 }
 
 int CmdLs(const Instance& inst, const Args& a) {
@@ -185,7 +200,7 @@ int CmdFirewall(const Instance& inst, const Args& a) {
 }
 
 int CmdRemove(const Instance& inst, const Args& a) {
-  Status s = RemoveQubeStorage(inst, a.qube);
+  Status s = MakeBackend(kDefaultBackend, inst).value()->RemoveStorage(a.qube);
   if (!s) {
     fmt::print(stderr, "qnet: remove: {}\n", s.error().message());
     return 1;
@@ -213,6 +228,12 @@ int main(int argc, char** argv) {
   down->add_flag("--all", a.all, "the whole chain, the lab and qnetd");
   down->add_flag("--recursive", a.recursive, "also the qubes behind QUBE");
   table.emplace_back(down, CmdDown);
+  auto* start = app.add_subcommand("start", "start a halted or dead qube of the chain again");
+  start->add_option("QUBE", a.qube)->required();
+  table.emplace_back(start, CmdStart);
+  auto* restart = app.add_subcommand("restart", "stop a qube and start it again (its / is reset)");
+  restart->add_option("QUBE", a.qube)->required();
+  table.emplace_back(restart, CmdRestart);
   auto* ls = app.add_subcommand("ls", "list qubes");
   ls->add_flag("--json", a.json);
   table.emplace_back(ls, CmdLs);
@@ -222,6 +243,12 @@ int main(int argc, char** argv) {
   exec->add_option("CMD", a.command)->required();
   exec->prefix_command(false);
   table.emplace_back(exec, CmdExec);
+  auto* dispvm = app.add_subcommand("dispvm", "run a command in a new disposable qube");
+  AddDispvmOptions(dispvm, a.dispvm);
+  table.emplace_back(dispvm,
+                     [](const Instance& i, const Args& a) { return RunDispvm(i, a.dispvm); });
+  table.emplace_back(AddTemplateCommand(app, a.tmpl),
+                     [](const Instance& i, const Args& a) { return RunTemplate(i, a.tmpl); });
   auto* remove = app.add_subcommand("remove", "delete a stopped qube's home and id range");
   remove->add_option("QUBE", a.qube)->required();
   table.emplace_back(remove, CmdRemove);

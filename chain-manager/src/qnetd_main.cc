@@ -18,7 +18,6 @@
 #include <thread>
 
 #include "admin_services.h"
-#include "cleanup.h"
 #include "daemon.h"
 #include "qnet/base/log.h"
 #include "qnet/base/unix_socket.h"
@@ -113,8 +112,9 @@ int main(int argc, char** argv) {
   using namespace qnet;
   using namespace qnet::chain;
   CLI::App app{"qnetd: the qnet daemon (one per instance)"};
-  std::string instance_flag, log_level = "info";
+  std::string instance_flag, log_level = "info", backend_name(kDefaultBackend);
   app.add_option("--instance", instance_flag, "instance name (default $QNET_INSTANCE or qnet)");
+  app.add_option("--backend", backend_name, "where qubes run (netns)");
   app.add_option("--log-level", log_level, "debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
   InitLogging("qnetd", log_level);
@@ -125,6 +125,11 @@ int main(int argc, char** argv) {
   auto inst = Instance::FromFlagOrEnv(instance_flag);
   if (!inst) {
     spdlog::error("{}", inst.error().message());
+    return 2;
+  }
+  auto backend = MakeBackend(backend_name, *inst);
+  if (!backend) {
+    spdlog::error("{}", backend.error().message());
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);
@@ -143,7 +148,7 @@ int main(int argc, char** argv) {
   ParseTestHooks(opts);
 #endif
   const SystemClock clock;
-  Daemon daemon(*inst, opts, BuildKeyRegistry(), clock);
+  Daemon daemon(*inst, opts, BuildKeyRegistry(), clock, std::move(*backend));
   if (Status s = daemon.Restore(); !s) spdlog::warn("restore: {}", s.error().message());
   auto listen_fd = ListenUnix(inst->socket_path(), 0600);
   if (!listen_fd) {

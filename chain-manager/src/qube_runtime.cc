@@ -6,22 +6,27 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <thread>
 
+#include "links.h"
 #include "qnet/base/process.h"
 #include "qnet/base/unix_socket.h"
+#include "qnet/runtime/containment.h"
 #include "qnet/runtime/id_range.h"
 #include "qnet/runtime/namespaces.h"
 #include "qnet/runtime/qube_view.h"
+#include "verify.h"
 
 namespace qnet::chain {
 namespace {
 
 constexpr int kControlFd = 3;
 constexpr int kListenFd = 4;
-constexpr int kAgentExecFd = 5;  // close-on-exec: gone once the init runs
+constexpr int kAgentExecFd = 5;    // close-on-exec: gone once the init runs
+constexpr int kContainmentFd = 6;  // read and closed by the init
 
 std::string AgentSocket(const Instance& inst, const std::string& name) {
   return inst.agents_dir() + "/" + name + ".sock";
@@ -73,19 +78,33 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
   QNET_TRY(RecordNamespace(inst, inst.netns_name(p.name)));
 
   // Everything the child touches is prepared here: it may not allocate.
-  std::vector<std::string> args = {p.agent_path,   "init",
-                                   "--instance",   inst.name(),
-                                   "--qube",       p.name,
-                                   "--control-fd", std::to_string(kControlFd),
-                                   "--listen-fd",  std::to_string(kListenFd),
-                                   "--ipv6",       p.ipv6 ? "routed" : "off",
-                                   "--id-base",    std::to_string(storage.id_base),
-                                   "--home",       storage.home_dir};
-  if (p.template_dir.empty()) {
-    args.insert(args.end(), {"--etc", storage.etc_dir});
-  } else {
-    args.insert(args.end(), {"--template", p.template_dir});
-  }
+  // argv[0] is the program's name only: its host path is no business of
+  // the qube (the init runs from an fd, not from that path).
+  const std::string program = p.agent_path.substr(p.agent_path.rfind('/') + 1);
+  std::vector<std::string> args = {program,
+                                   "init",
+                                   "--instance",
+                                   inst.name(),
+                                   "--qube",
+                                   p.name,
+                                   "--control-fd",
+                                   std::to_string(kControlFd),
+                                   "--listen-fd",
+                                   std::to_string(kListenFd),
+                                   "--ipv6",
+                                   p.ipv6 ? "routed" : "off",
+                                   "--containment-fd",
+                                   std::to_string(kContainmentFd)};
+  // The host's paths and the qube's id base go through a sealed memfd, not
+  // argv: every process in the qube can read the init's command line.
+  runtime::Containment containment{.id_base = storage.id_base, .home_dir = storage.home_dir};
+  if (p.template_dir.empty())
+    containment.etc_dir = storage.etc_dir;
+  else
+    containment.template_dir = p.template_dir;
+  containment.template_writable = p.template_writable;
+  QNET_ASSIGN_OR_RETURN(UniqueFd containment_fd, runtime::ContainmentFd(containment));
+  const int containment_raw = containment_fd.get();
 #ifdef QNET_TEST_HOOKS
   if (p.hold_lockdown_seconds > 0) {
     args.push_back("--hold-lockdown");
@@ -117,10 +136,11 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
     int c = ::fcntl(theirs_fd, F_DUPFD, 10);
     int l = ::fcntl(listen_raw, F_DUPFD, 10);
     int a = ::fcntl(agent, F_DUPFD_CLOEXEC, 10);
-    if (c < 0 || l < 0 || a < 0 || ::dup2(c, kControlFd) < 0 || ::dup2(l, kListenFd) < 0 ||
-        ::dup3(a, kAgentExecFd, O_CLOEXEC) < 0)
+    int m = ::fcntl(containment_raw, F_DUPFD, 10);
+    if (c < 0 || l < 0 || a < 0 || m < 0 || ::dup2(c, kControlFd) < 0 || ::dup2(l, kListenFd) < 0 ||
+        ::dup3(a, kAgentExecFd, O_CLOEXEC) < 0 || ::dup2(m, kContainmentFd) < 0)
       return 126;
-    CloseFdsFrom(kAgentExecFd + 1);
+    CloseFdsFrom(kContainmentFd + 1);
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) ::dup2(devnull, 0);
     sigset_t none;
@@ -161,33 +181,28 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Adopt(const Instance& inst,
 }
 
 bool QubeProcess::alive() const {
+  // A dead init of ours stays a zombie (same start time) until reaped.
+  ::waitpid(init_pid_, nullptr, WNOHANG);
   auto st = ProcessStartTime(init_pid_);
   return st && *st == start_time_;
 }
 
-Result<qrexec::CallResult> QubeProcess::Call(const std::string& service, const std::string& input,
-                                             std::chrono::milliseconds timeout,
-                                             const std::vector<int>& fds, const std::string& arg) {
+Result<qrexec::CallResult> QubeProcess::DoCall(const qrexec::CallRequest& request,
+                                               std::chrono::milliseconds timeout) {
   std::lock_guard lock(call_mu_);
-  qrexec::CallRequest req{.service = service, .arg = arg, .input = input, .fds = fds};
-  auto r = qrexec::Call(*control_, req, timeout);
-  if (!r) return Fail(r.error().Wrap(fmt::format("qube {}: {}", name_, service)));
-  return r;
+  return qrexec::Call(*control_, request, timeout);
 }
 
-Status QubeProcess::WaitForAgent(std::chrono::milliseconds timeout) {
-  auto r = Call("qnet.Status", "", timeout);
-  if (!r) return Fail(r.error());
-  if (r->exit_code != 0)
-    return Fail(Errc::kUnavailable,
-                fmt::format("qube {}: agent status: {}", name_, FailureText(*r)));
-  return OkStatus();
+Status QubeProcess::VerifyLockdown() { return VerifyQubeLockdown(netns_fd(), name_); }
+
+Result<DropCounters> QubeProcess::ReadDropCounters() { return chain::ReadDropCounters(netns_fd()); }
+
+Result<std::map<int, uint64_t>> QubeProcess::ReadRuleHits(uint32_t client_id) {
+  return chain::ReadRuleHits(netns_fd(), client_id);
 }
 
-std::string FailureText(const qrexec::CallResult& r) {
-  std::string text = r.stderr_data;
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  return text;
+Status QubeProcess::SetLinkUp(const std::string& ifname) {
+  return SetUpInNetns(netns_fd(), ifname);
 }
 
 }  // namespace qnet::chain

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "qnet/base/result.h"
+#include "qnet/chain/backend.h"  // DropCounters
 
 namespace qnet::chain {
 
@@ -16,11 +17,6 @@ namespace qnet::chain {
 // nft::VerifyLockdown). The error names the qube and every problem found.
 Status VerifyQubeLockdown(int netns_fd, const std::string& qube);
 
-// Packets counted by the final drop of each filter base chain (0 for a
-// counter that is missing).
-struct DropCounters {
-  uint64_t input = 0, forward = 0, output = 0;
-};
 Result<DropCounters> ReadDropCounters(int netns_fd);
 
 // Packets that matched each rule ("rule N" comments) of a client's chains

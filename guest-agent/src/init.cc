@@ -16,6 +16,7 @@
 #include "qnet/base/fd.h"
 #include "qnet/base/log.h"
 #include "qnet/base/process.h"
+#include "qnet/runtime/containment.h"
 #include "qnet/runtime/qube_view.h"
 
 namespace qnet::agent {
@@ -74,33 +75,45 @@ Result<UniqueFd> OpenDir(const std::string& path, std::string_view what) {
   return OpenFd(path, O_PATH | O_DIRECTORY);
 }
 
+// The containment qnetd handed over at --containment-fd: read, then closed,
+// so neither the fd nor the paths outlive the init's start.
+Result<runtime::Containment> TakeContainment(const Options& opts) {
+  if (opts.containment_fd < 0)
+    return Fail(Errc::kInvalidArgument,
+                "init: no --containment-fd (a qube never runs uncontained)");
+  auto c = runtime::ReadContainment(opts.containment_fd);
+  ::close(opts.containment_fd);
+  if (!c) return Fail(c.error().Wrap("init"));
+  return c;
+}
+
 // The qube's user namespace and view (see qnet/runtime/qube_view.h).
 Result<QubeNamespaces> SetUpContainment(const Options& opts) {
-  if (opts.id_base == 0)
-    return Fail(Errc::kInvalidArgument, "init: no --id-base (a qube never runs uncontained)");
+  QNET_ASSIGN_OR_RETURN(const runtime::Containment c, TakeContainment(opts));
   // Nothing this qube mounts may propagate back to the host; /proc must show
   // this pid namespace before children are inspected through it.
   QNET_TRY(Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE));
   QNET_TRY(Mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   // Opened before the agent's view hides /run/qnet and /var/lib/qnet.
   runtime::QubeViewSpec spec;
-  spec.id_base = opts.id_base;
-  QNET_ASSIGN_OR_RETURN(UniqueFd home, OpenDir(opts.home_dir, "--home"));
+  spec.id_base = c.id_base;
+  QNET_ASSIGN_OR_RETURN(UniqueFd home, OpenDir(c.home_dir, "home"));
   UniqueFd etc, tmpl;
-  if (opts.template_dir.empty()) {
-    QNET_ASSIGN_OR_RETURN(etc, OpenDir(opts.etc_dir, "--etc"));
+  if (c.template_dir.empty()) {
+    QNET_ASSIGN_OR_RETURN(etc, OpenDir(c.etc_dir, "etc"));
   } else {
-    QNET_ASSIGN_OR_RETURN(tmpl, OpenDir(opts.template_dir, "--template"));
+    QNET_ASSIGN_OR_RETURN(tmpl, OpenDir(c.template_dir, "template"));
   }
   QNET_TRY(SetUpAgentView(opts));
   spec.home_fd = home.get();
   spec.etc_fd = etc.get();
   spec.template_fd = tmpl.get();
+  spec.template_writable = c.template_writable;
   spec.run_share = "/run/qnet-qube";
   spec.stage_dir = "/run/qnet-stage";
   QNET_TRY(MakeDirs(spec.stage_dir, 0700));
   QubeNamespaces ns;
-  QNET_ASSIGN_OR_RETURN(ns.userns, runtime::CreateQubeUserns(opts.id_base));
+  QNET_ASSIGN_OR_RETURN(ns.userns, runtime::CreateQubeUserns(c.id_base));
   QNET_ASSIGN_OR_RETURN(ns.view, runtime::BuildQubeView(spec, ns.userns.get()));
   return ns;
 }

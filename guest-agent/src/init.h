@@ -6,7 +6,8 @@
 
 namespace qnet::agent {
 
-// Makes / private and builds two views of the qube's files: the agent's
+// Reads the qube's containment from opts.containment_fd (and closes it),
+// makes / private and builds two views of the qube's files: the agent's
 // (the host's mounts with the qube's own /proc, /sys, /run, /tmp, qnet's
 // state hidden, /etc/resolv.conf and /etc/hostname bound to files of the
 // qube's own) and the qube's (qnet/runtime/qube_view.h), with the qube's

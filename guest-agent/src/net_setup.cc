@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/if_addr.h>
+#include <net/if.h>
 
 #include "init.h"
 #include "qnet/base/fd.h"
@@ -99,6 +100,9 @@ Status ApplyNetworkConfig(netlink::Socket& rtnl, const qube::AgentConfig& c, boo
     if (c.ipv6) QNET_TRY(netlink::SetSysctl("net/ipv6/conf/all/forwarding", "1"));
   }
   for (const qube::Client& cl : c.clients) {
+    // A client that is not running has no vif (its rules are in place all
+    // the same); qnetd configures this qube again when the client starts.
+    if (::if_nametoindex(cl.vif.c_str()) == 0) continue;
     if (Status s = SetUpClient(rtnl, c, cl); !s)
       return Fail(s.error().Wrap(fmt::format("client {} ({})", cl.name, cl.vif)));
   }

@@ -65,28 +65,9 @@ const std::map<std::string, Setter, std::less<>>& Flags() {
          o.user_gid = static_cast<gid_t>(uid);
          return OkStatus();
        }},
-      {"--id-base",
+      {"--containment-fd",
        [](Options& o, std::string_view v) -> Status {
-         uint32_t base = 0;
-         auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), base);
-         if (ec != std::errc() || p != v.data() + v.size() || base == 0)
-           return Fail(Errc::kInvalidArgument, fmt::format("--id-base: '{}' is not a host id", v));
-         o.id_base = base;
-         return OkStatus();
-       }},
-      {"--home",
-       [](Options& o, std::string_view v) {
-         o.home_dir = v;
-         return OkStatus();
-       }},
-      {"--etc",
-       [](Options& o, std::string_view v) {
-         o.etc_dir = v;
-         return OkStatus();
-       }},
-      {"--template",
-       [](Options& o, std::string_view v) {
-         o.template_dir = v;
+         QNET_ASSIGN_OR_RETURN(o.containment_fd, ParseInt("--containment-fd", v));
          return OkStatus();
        }},
   };
@@ -104,15 +85,8 @@ std::vector<std::string> Options::ToArgv(const std::string& program,
                                    "--listen-fd",  std::to_string(listen_fd),
                                    "--ipv6",       ipv6 ? "routed" : "off",
                                    "--user",       std::to_string(user_uid)};
-  for (const auto& [flag, value] :
-       {std::pair<const char*, std::string>{"--id-base", id_base ? std::to_string(id_base) : ""},
-        {"--home", home_dir},
-        {"--etc", etc_dir},
-        {"--template", template_dir}}) {
-    if (value.empty()) continue;
-    argv.push_back(flag);
-    argv.push_back(value);
-  }
+  // The containment (host paths, id base) is the init's alone, read from
+  // its fd: nothing of it reaches the agent's command line.
 #ifdef QNET_TEST_HOOKS
   if (hold_lockdown_seconds > 0) {
     argv.push_back("--hold-lockdown");

@@ -113,6 +113,7 @@ void AppendQube(std::string& out, const QubeSpec& q) {
   if (q.id_explicit) AppendKeyValue(out, "id", Value::Integer(q.id));
   if (q.netvm) AppendKeyValue(out, "netvm", Value::String(*q.netvm));
   if (!q.template_dir.empty()) AppendKeyValue(out, "template", Value::String(q.template_dir));
+  if (q.dispvm) AppendKeyValue(out, "dispvm", Value::Boolean(true));
   for (const Value::Member& m : q.extra) AppendKeyValue(out, m.key, m.value);
 }
 

@@ -55,22 +55,32 @@ Status ApplyNetvm(QubeSpec& q, const Value& v) {
   return OkStatus();
 }
 
-// "host" or an absolute path to a root tree (its existence is checked when
-// the qube starts: the file is parsed without touching the filesystem).
+// "host", a template name (`qnet template create NAME`) or an absolute path
+// to a root tree (its existence is checked when the qube starts: the file is
+// parsed without touching the filesystem).
 Status ApplyTemplate(QubeSpec& q, const Value& v) {
   const std::string& t = v.as_string();
   if (t == "host") {
     q.template_dir.clear();
     return OkStatus();
   }
+  if (!t.empty() && t.front() != '/' && qube::ValidateTemplateName(t)) {
+    q.template_dir = t;
+    return OkStatus();
+  }
   if (t.empty() || t.front() != '/' || t.find("/../") != std::string::npos || t.ends_with("/..") ||
       t.find('\n') != std::string::npos || t.find(',') != std::string::npos ||
       t.find(':') != std::string::npos)
     return Fail(Errc::kInvalidArgument,
-                fmt::format("template '{}': want \"host\" or an absolute directory path "
-                            "(without '..', ',' or ':')",
+                fmt::format("template '{}': want \"host\", a template name or an absolute "
+                            "directory path (without '..', ',' or ':')",
                             t));
   q.template_dir = t;
+  return OkStatus();
+}
+
+Status ApplyDispvm(QubeSpec& q, const Value& v) {
+  q.dispvm = v.as_boolean();
   return OkStatus();
 }
 
@@ -80,6 +90,7 @@ constexpr CoreQubeKey kCoreQubeKeyRows[] = {
     {"id", Value::Kind::kInteger, ApplyId, &QubeSpec::id_pos},
     {"netvm", Value::Kind::kString, ApplyNetvm, &QubeSpec::netvm_pos},
     {"template", Value::Kind::kString, ApplyTemplate, &QubeSpec::template_pos},
+    {"dispvm", Value::Kind::kBoolean, ApplyDispvm, nullptr},
 };
 
 const CoreQubeKey* FindCoreQubeKey(std::string_view key) {

@@ -22,8 +22,8 @@ const Value* QubeSpec::FindExtra(std::string_view key) const {
 
 bool QubeSpec::operator==(const QubeSpec& o) const {
   return name == o.name && role == o.role && label == o.label && netvm == o.netvm &&
-         template_dir == o.template_dir && id == o.id && id_explicit == o.id_explicit &&
-         extra == o.extra;
+         template_dir == o.template_dir && dispvm == o.dispvm && id == o.id &&
+         id_explicit == o.id_explicit && extra == o.extra;
 }
 
 const QubeSpec* ChainSpec::FindQube(std::string_view qube_name) const {

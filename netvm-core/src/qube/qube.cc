@@ -38,4 +38,14 @@ Status ValidateQubeName(std::string_view name) {
   return OkStatus();
 }
 
+Status ValidateTemplateName(std::string_view name) {
+  if (Status s = ValidateQubeName(name); !s) {
+    std::string why = s.error().message();
+    const std::string_view prefix = "invalid qube name";
+    if (why.starts_with(prefix)) why.replace(0, prefix.size(), "invalid template name");
+    return Fail(Errc::kInvalidArgument, why);
+  }
+  return OkStatus();
+}
+
 }  // namespace qnet::qube

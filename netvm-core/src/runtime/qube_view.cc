@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -255,38 +256,73 @@ Result<Trees> CloneTrees(const QubeViewSpec& spec) {
   return t;
 }
 
+// Host root has no id on a writable template's idmapped mount (creating a
+// file there fails with EOVERFLOW): while the builder changes that tree it
+// acts as the qube's root (host id base), whose files are on-disk root's.
+class QubeFsIds {
+ public:
+  QubeFsIds(bool on, uint32_t base) : on_(on) {
+    if (!on_) return;
+    ::setfsgid(base);
+    ::setfsuid(base);
+  }
+  ~QubeFsIds() {
+    if (!on_) return;
+    ::setfsuid(0);
+    ::setfsgid(0);
+  }
+  QubeFsIds(const QubeFsIds&) = delete;
+  QubeFsIds& operator=(const QubeFsIds&) = delete;
+
+ private:
+  bool on_;
+};
+
 Status BuildView(const QubeViewSpec& spec, int userns_fd) {
   const uint32_t base = spec.id_base;
   QNET_ASSIGN_OR_RETURN(Trees trees, CloneTrees(spec));
   if (::unshare(CLONE_NEWNS) != 0) return Fail(ErrnoError("unshare(CLONE_NEWNS)", errno));
   QNET_TRY(Mount("", "/", nullptr, MS_REC | MS_PRIVATE));
   const std::string& stage = spec.stage_dir;
-  QNET_TRY(Tmpfs(stage, 0, "0700", "1g"));
+  const bool writable = spec.template_fd >= 0 && spec.template_writable;
+  // 0711 for a writable template: the builder crosses it as the qube's root
+  // (QubeFsIds). The stage lives only in this mount namespace either way.
+  QNET_TRY(Tmpfs(stage, 0, writable ? "0711" : "0700", "1g"));
   const std::string root = stage + "/root";
   QNET_TRY(Mkdir(root));
-  if (spec.template_fd >= 0) {
-    QNET_TRY(PrivateOverlay(stage, "root", trees.root, userns_fd, base, root));
-    // The qube's DNS and name come from the agent, as with the host template
-    // (the change lives in the overlay's private upper layer).
-    QNET_TRY(Mkdir(root + "/etc"));
-    for (const char* f : {"resolv.conf", "hostname"}) {
-      std::string at = root + "/etc/" + f;
-      if (::unlink(at.c_str()) != 0 && errno != ENOENT)
-        return Fail(ErrnoError(fmt::format("replace {}", at), errno));
-      QNET_TRY(Symlink(fmt::format("/run/qnet-qube/{}", f).c_str(), at));
+  {
+    const QubeFsIds fs_ids(writable, base);
+    if (spec.template_fd >= 0) {
+      if (spec.template_writable) {
+        QNET_TRY(AttachTree(trees.root, MOUNT_ATTR_IDMAP | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID,
+                            userns_fd, root));
+      } else {
+        QNET_TRY(PrivateOverlay(stage, "root", trees.root, userns_fd, base, root));
+      }
+      // The qube's DNS and name come from the agent, as with the host template
+      // (an overlay keeps the change in its private upper layer, a template
+      // qube in the tree, which then links to the agent's files for every qube).
+      QNET_TRY(Mkdir(root + "/etc"));
+      for (const char* f : {"resolv.conf", "hostname"}) {
+        std::string at = root + "/etc/" + f;
+        if (::unlink(at.c_str()) != 0 && errno != ENOENT)
+          return Fail(ErrnoError(fmt::format("replace {}", at), errno));
+        QNET_TRY(Symlink(fmt::format("/run/qnet-qube/{}", f).c_str(), at));
+      }
+    } else {
+      QNET_TRY(Tmpfs(root, base, "0755", "16m"));
+      QNET_TRY(Mkdir(root + "/usr"));
+      QNET_TRY(PrivateOverlay(stage, "usr", trees.usr, userns_fd, base, root + "/usr"));
+      QNET_TRY(HostSystemLinks(root));
+      QNET_TRY(Mkdir(root + "/etc"));
+      QNET_TRY(PrivateOverlay(stage, "etc", trees.etc, userns_fd, base, root + "/etc"));
     }
-  } else {
-    QNET_TRY(Tmpfs(root, base, "0755", "16m"));
-    QNET_TRY(Mkdir(root + "/usr"));
-    QNET_TRY(PrivateOverlay(stage, "usr", trees.usr, userns_fd, base, root + "/usr"));
-    QNET_TRY(HostSystemLinks(root));
-    QNET_TRY(Mkdir(root + "/etc"));
-    QNET_TRY(PrivateOverlay(stage, "etc", trees.etc, userns_fd, base, root + "/etc"));
+    for (const char* d :
+         {"/home", "/home/user", "/tmp", "/var", "/var/tmp", "/run", "/proc", "/sys", "/dev"})
+      QNET_TRY(Mkdir(root + d));
+    // Owned by the qube's root, as a root filesystem's directories are.
+    for (const char* d : {"/home", "/var"}) QNET_TRY(Chown(root + d, base));
   }
-  for (const char* d : {"/home", "/home/user", "/tmp", "/var", "/var/tmp", "/run", "/proc", "/sys"})
-    QNET_TRY(Mkdir(root + d));
-  // Owned by the qube's root, as a root filesystem's directories are.
-  for (const char* d : {"/home", "/var"}) QNET_TRY(Chown(root + d, base));
   QNET_TRY(AttachTree(trees.home, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, -1, root + "/home/user"));
   QNET_TRY(Tmpfs(root + "/tmp", base, "1777", "256m"));
   QNET_TRY(Tmpfs(root + "/var/tmp", base, "1777", "256m"));

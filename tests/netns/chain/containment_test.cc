@@ -254,6 +254,33 @@ TEST_F(Containment, Ids_EachQubeMapsToAHostRangeOfItsOwn) {
   EXPECT_EQ(st.st_uid, base_a + 1000);
 }
 
+TEST_F(Containment, CommandLines_ShowNothingOfTheHostsLayout) {
+  for (const auto& q : Attackers()) {
+    SCOPED_TRACE(q);
+    auto map = User(q, "cat /proc/self/uid_map");
+    unsigned long inside = 1, base = 0, count = 0;
+    ASSERT_EQ(std::sscanf(map.out.c_str(), "%lu %lu %lu", &inside, &base, &count), 3) << map.out;
+    const std::string home = QubeStorage(inst_->name(), q) + "/home";
+    for (bool root : {false, true}) {
+      SCOPED_TRACE(root ? "root" : "user");
+      // Every command line in the qube's pid namespace: the init's (PID 1),
+      // the agent's, and the reader's own.
+      auto r = inst_->Exec(
+          q, {"sh", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <$f; echo; done"}, root);
+      ASSERT_EQ(r.code, 0) << r.err;
+      auto init = inst_->Exec(q, {"sh", "-c", "tr '\\0' ' ' </proc/1/cmdline"}, root);
+      // Positive control: the init's command line is readable, and names it.
+      EXPECT_NE(init.out.find(" init "), std::string::npos) << init.out;
+      EXPECT_NE(r.out.find(" agent "), std::string::npos) << r.out;
+      for (const std::string& secret :
+           {home, std::string("/var/lib/qnet"), std::string("--home"), std::string("--etc"),
+            std::string("--id-base"), std::string("--template"), std::to_string(base)}) {
+        EXPECT_EQ(r.out.find(secret), std::string::npos) << secret << " in:\n" << r.out;
+      }
+    }
+  }
+}
+
 // A chain of its own: these tests bring qubes down and up.
 class ContainmentStorage : public ::testing::Test {
  protected:

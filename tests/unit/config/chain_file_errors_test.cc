@@ -62,7 +62,7 @@ const BadFile kBadFiles[] = {
      "chains/x.toml:6:7: qube.9lives: invalid qube name '9lives': must start with a letter"},
     {"UnknownQubeKey", Head("[qube.work]\nrol = \"app\"\n"),
      "chains/x.toml:7:1: qube.work.rol: unknown key 'rol' (known: role, label, id, netvm, "
-     "template, firewall, wireguard)"},
+     "template, dispvm, firewall, wireguard)"},
     {"MissingRole", Head("[qube.work]\nlabel = \"red\"\nnetvm = \"sys-net\"\n"),
      "chains/x.toml:6:1: qube.work: missing key 'role'"},
     {"MissingLabel", Head("[qube.work]\nrole = \"app\"\nnetvm = \"sys-net\"\n"),
@@ -76,8 +76,10 @@ const BadFile kBadFiles[] = {
     {"NetvmWrongType", Head("[qube.work]\nrole = \"app\"\nlabel = \"red\"\nnetvm = 5\n"),
      "chains/x.toml:9:9: qube.work.netvm: expected a string, got integer"},
     {"TemplateRelative", Head("[qube.work]\ntemplate = \"templates/deb\"\n"),
-     "chains/x.toml:7:12: qube.work.template: template 'templates/deb': want \"host\" or an "
-     "absolute directory path (without '..', ',' or ':')"},
+     "chains/x.toml:7:12: qube.work.template: template 'templates/deb': want \"host\", a "
+     "template name or an absolute directory path (without '..', ',' or ':')"},
+    {"DispvmWrongType", Head("[qube.work]\ndispvm = \"yes\"\n"),
+     "chains/x.toml:7:10: qube.work.dispvm: expected a boolean, got string"},
     {"TemplateWrongType", Head("[qube.work]\ntemplate = true\n"),
      "chains/x.toml:7:12: qube.work.template: expected a string, got boolean"},
     {"IdWrongType", Head("[qube.work]\nid = \"5\"\n"),

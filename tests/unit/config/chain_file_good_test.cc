@@ -120,6 +120,38 @@ netvm = "net.1"
   EXPECT_EQ(spec->qubes[1].netvm, "net.1");
 }
 
+TEST(ChainFile, DispvmAndTemplateNameAreKeptAndRoundTrip) {
+  constexpr char kText[] = R"(
+[chain]
+name = "disp"
+[qube.sys-net]
+role = "net"
+label = "red"
+[qube.sys-firewall]
+role = "firewall"
+label = "green"
+netvm = "sys-net"
+dispvm = true
+template = "debian-12"
+[qube.work]
+role = "app"
+label = "blue"
+netvm = "sys-firewall"
+dispvm = false
+template = "/srv/trees/deb"
+)";
+  auto spec = ParseChainText(kText, "disp.toml", testing::TestRegistry());
+  ASSERT_TRUE(spec.has_value()) << spec.error().message();
+  EXPECT_TRUE(spec->FindQube("sys-firewall")->dispvm);
+  EXPECT_EQ(spec->FindQube("sys-firewall")->template_dir, "debian-12");
+  EXPECT_FALSE(spec->FindQube("work")->dispvm);
+  EXPECT_FALSE(spec->FindQube("sys-net")->dispvm);
+  EXPECT_EQ(spec->FindQube("work")->template_dir, "/srv/trees/deb");
+  auto again = ParseChainText(FormatChainFile(*spec), "again.toml", testing::TestRegistry());
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  EXPECT_EQ(*again, *spec);
+}
+
 TEST(ChainFile, UnreadableFileIsAnError) {
   auto spec = ParseChainFile(kData + "/does-not-exist.toml", testing::TestRegistry());
   ASSERT_FALSE(spec.has_value());

@@ -27,7 +27,7 @@ TEST(KeyRegistry, UnregisteredRoleKeyIsRefused) {
   ASSERT_FALSE(spec.has_value());
   EXPECT_EQ(spec.error().message(),
             "reg.toml:10:1: qube.sys-vpn.wireguard: unknown key 'wireguard' (known: role, label, "
-            "id, netvm, template)");
+            "id, netvm, template, dispvm)");
 }
 
 TEST(KeyRegistry, RegisteredKeyIsKeptWithItsPosition) {

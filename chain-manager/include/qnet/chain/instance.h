@@ -14,15 +14,19 @@ class Instance {
   static Result<Instance> Create(std::string name);
   // --instance if given, else $QNET_INSTANCE, else "qnet".
   static Result<Instance> FromFlagOrEnv(const std::string& flag);
+  // The same instance with its runtime, state and log directories under
+  // `root` (an absolute directory) instead of /: for tests of qnetd's logic
+  // without root. Namespace pins stay in /run/netns.
+  Instance UnderRoot(std::string root) const;
 
   const std::string& name() const { return name_; }
-  std::string runtime_dir() const { return "/run/qnet/" + name_; }
-  std::string state_dir() const { return "/var/lib/qnet/" + name_; }
+  std::string runtime_dir() const { return root_ + "/run/qnet/" + name_; }
+  std::string state_dir() const { return root_ + "/var/lib/qnet/" + name_; }
   std::string state_file() const { return state_dir() + "/state.json"; }
   std::string socket_path() const { return runtime_dir() + "/qnetd.sock"; }
   std::string lock_path() const { return runtime_dir() + "/qnetd.lock"; }
   // qnetd's log lives outside the runtime directory: `down --all` empties that.
-  std::string log_path() const { return "/var/log/qnet/" + name_ + ".log"; }
+  std::string log_path() const { return root_ + "/var/log/qnet/" + name_ + ".log"; }
   std::string agents_dir() const { return runtime_dir() + "/agents"; }
   std::string lab_dir() const { return runtime_dir() + "/lab"; }
   // Every namespace this instance pins is recorded here before it is
@@ -35,6 +39,7 @@ class Instance {
  private:
   explicit Instance(std::string name) : name_(std::move(name)) {}
   std::string name_;
+  std::string root_;  // "" (the real /) or UnderRoot's directory
 };
 
 }  // namespace qnet::chain

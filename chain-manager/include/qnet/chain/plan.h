@@ -14,6 +14,14 @@ namespace qnet::chain {
 
 struct QubePlan {
   config::QubeSpec spec;
+  // A disposable (spec.dispvm, or added by `qnet dispvm`): its addresses
+  // are in Qubes' disposable range from dispid, its storage goes at stop.
+  bool disposable = false;
+  uint32_t dispid = 0;
+  // Added by `qnet dispvm` for one command; not in the chain file.
+  bool transient = false;
+  // `qnet template run`: its template tree is its writable /.
+  bool template_writable = false;
   IpAddr addr4;
   std::optional<IpAddr> addr6;
   qube::AgentConfig agent;  // what qnet.Configure sends

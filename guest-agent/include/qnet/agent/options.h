@@ -26,12 +26,11 @@ struct Options {
   int refresh_floor_seconds = 0;  // lower hostname refresh floor (0: the firewall's)
   uid_t user_uid = 1000;  // the qube's unprivileged user (an id of the qube's user namespace)
   gid_t user_gid = 1000;
-  // The qube's containment (init): its host id range, and the host
-  // directories its view is built from (see qnet/runtime/qube_view.h).
-  uint32_t id_base = 0;
-  std::string home_dir;      // persistent home, bound at /home/user
-  std::string etc_dir;       // the instance's assembled /etc (host template)
-  std::string template_dir;  // a root tree; empty: the host template
+  // init: the fd of the qube's containment (qnet/runtime/containment.h:
+  // its host id range and the host directories its view is built from),
+  // read and closed by the init. Never on a command line: the qube's
+  // processes can read every command line in its pid namespace.
+  int containment_fd = -1;
 
   std::vector<std::string> ToArgv(const std::string& program, const std::string& mode) const;
 };

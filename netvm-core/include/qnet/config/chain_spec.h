@@ -48,9 +48,14 @@ struct QubeSpec {
   qube::Label label = qube::Label::kRed;
   std::optional<std::string> netvm;
   // `template`: the qube's root filesystem. Empty: "host" (a view of the
-  // host's /usr and an assembled /etc); otherwise an absolute directory
-  // holding a root tree.
+  // host's /usr and an assembled /etc); an absolute directory holding a root
+  // tree; or the name of a template qnet built (`qnet template create`,
+  // under the state directory's templates/).
   std::string template_dir;
+  // `dispvm = true`: a named disposable (Qubes' DispVM with a name): its
+  // address is in 10.138, it starts with fresh storage at `up` and its
+  // storage is discarded at `down`.
+  bool dispvm = false;
   uint32_t id = 0;           // explicit, or assigned by the parser
   bool id_explicit = false;  // true when the file gave `id`
   Value::Table extra;        // role keys (see KeyRegistry), in file order

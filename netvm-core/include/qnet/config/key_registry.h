@@ -62,6 +62,7 @@ class KeyRegistry {
 };
 
 // The per-qube keys core itself handles, in the order FormatChainFile writes them.
-inline constexpr std::string_view kCoreQubeKeys[] = {"role", "label", "id", "netvm", "template"};
+inline constexpr std::string_view kCoreQubeKeys[] = {"role",  "label",    "id",
+                                                     "netvm", "template", "dispvm"};
 
 }  // namespace qnet::config

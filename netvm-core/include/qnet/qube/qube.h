@@ -17,4 +17,10 @@ inline constexpr size_t kMaxQubeNameLength = 31;
 //   invalid qube name '9lives': must start with a letter
 Status ValidateQubeName(std::string_view name);
 
+// A template's name (`qnet template create NAME`, `template = "NAME"`): the
+// same rules as a qube's, as Qubes' templates are qubes; the error says
+// "invalid template name '...': ...". A valid name never holds '/', so it is
+// one directory under the templates directory.
+Status ValidateTemplateName(std::string_view name);
+
 }  // namespace qnet::qube

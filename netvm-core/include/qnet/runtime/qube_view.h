@@ -21,7 +21,8 @@
 //                host, devpts (newinstance), mqueue; net/tun when asked
 //   /proc        the qube's pid namespace; /sys read-only
 // With a template directory, / itself is an overlay of it (idmapped) and
-// /usr, /etc and the links come from the template.
+// /usr, /etc and the links come from the template; with template_writable,
+// / is the tree itself, idmapped (on-disk id k is the qube's id k).
 //
 // These functions fork; call them from a single-threaded process (the
 // qube's init). Errors name the step and carry the errno.
@@ -39,9 +40,13 @@ namespace qnet::runtime {
 
 struct QubeViewSpec {
   uint32_t id_base = 0;
-  int etc_fd = -1;        // O_PATH dir: the assembled /etc (host template)
-  int home_fd = -1;       // O_PATH dir: the persistent home, owned by id_base+1000
-  int template_fd = -1;   // O_PATH dir of a root tree, or -1 for the host template
+  int etc_fd = -1;       // O_PATH dir: the assembled /etc (host template)
+  int home_fd = -1;      // O_PATH dir: the persistent home, owned by id_base+1000
+  int template_fd = -1;  // O_PATH dir of a root tree, or -1 for the host template
+  // The tree itself, idmapped and writable, is / (a template qube: its
+  // changes persist in the tree); otherwise / is an overlay whose private
+  // upper layer is discarded at stop.
+  bool template_writable = false;
   std::string run_share;  // dir in the caller's view shown read-only at /run/qnet-qube
   std::string stage_dir;  // an empty dir in the caller's private mount tree
   bool tun = false;       // /dev/net/tun (vpn qubes)
