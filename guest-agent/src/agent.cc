@@ -53,6 +53,7 @@ Status Agent::Start() {
 CapabilityHost Agent::MakeHost(qube::Role role) {
   CapabilityDeps deps{
       .qube = opts_.qube, .nft = deps_.nft, .resolve = deps_.resolve, .clock = deps_.clock};
+  deps.id_base = opts_.id_base;
   if (opts_.refresh_floor_seconds > 0)
     deps.refresh_floor = std::chrono::seconds(opts_.refresh_floor_seconds);
   return CapabilityHost(deps_.nft, CapabilitiesFor(role, deps));
