@@ -531,10 +531,10 @@ TEST_F(Firewall, TorGatewayClient_RulesAreRefusedAndTheDefaultIsAccepted) {
   EXPECT_EQ(reset.code, 0) << reset.err;
   auto apply = FwOf("anon", {"apply"});
   EXPECT_EQ(apply.code, 0) << apply.err;
-  // Until its Tor capability exists the gateway forwards nothing at all:
-  // anon's probes time out (dropped, not refused) and none reaches the lab,
-  // while the same probes from a qube behind sys-net arrive through the
-  // same capture.
+  // The gateway forwards nothing: with no tor bootstrapped behind it, anon's
+  // TCP is refused at once (reset by the closed gate, never left hanging),
+  // UDP and ICMP are dropped, and none reaches the lab, while the same
+  // probes from a qube behind sys-net arrive through the same capture.
   const std::string web = "http://203.0.113.10/";
   const std::string filter = "tcp dst port 80 or udp dst port 7 or icmp";
   EXPECT_GT(Arrived("web", filter,
@@ -546,9 +546,11 @@ TEST_F(Firewall, TorGatewayClient_RulesAreRefusedAndTheDefaultIsAccepted) {
             0);
   EXPECT_EQ(Arrived("web", filter,
                     [&] {
+                      const auto start = std::chrono::steady_clock::now();
                       auto c = Curl(web, "anon");
-                      EXPECT_EQ(c.code, 28) << "expected a timeout (dropped), got curl exit "
-                                            << c.code << ": " << c.out << c.err;
+                      EXPECT_EQ(c.code, 7) << "expected a refusal (reset), got curl exit " << c.code
+                                           << ": " << c.out << c.err;
+                      EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
                       EXPECT_EQ(Udp("203.0.113.10", 7, "anon").out, "timeout\n");
                       EXPECT_EQ(Ping("203.0.113.10", "anon").code, 1);
                     }),

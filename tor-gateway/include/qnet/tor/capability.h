@@ -112,6 +112,12 @@ class TorCapability final : public qube::Capability {
   ~TorCapability() override;
 
   std::string_view name() const override { return kCapability; }
+  // ip_forward on, so that downstream packets to other hosts meet the
+  // forward chain, which refuses TCP and DNS at once while the gate is
+  // closed and drops and counts the rest (it forwards nothing): with
+  // forwarding off the kernel would drop them silently and a client's
+  // connection would hang instead of being refused.
+  bool forwards() const override { return true; }
   Result<nft::Batch> Install(const qube::AgentConfig& config) override;
   void Installed(const qube::AgentConfig& config, bool closed) override;
   void Adopt(const qube::AgentConfig& config, const nft::TableState& table) override;
