@@ -555,6 +555,20 @@ TEST_F(Firewall, TorGatewayClient_RulesAreRefusedAndTheDefaultIsAccepted) {
                       EXPECT_EQ(Ping("203.0.113.10", "anon").code, 1);
                     }),
             0);
+  // `qnet tor` says why: no tor has bootstrapped, the gate is closed, and
+  // the refusal and the drops are counted.
+  auto st = inst_->Qnet({"tor", "sys-whonix", "status", "--json"});
+  ASSERT_EQ(st.code, 0) << st.err;
+  auto j = nlohmann::json::parse(st.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << st.out;
+  EXPECT_EQ(j["gate"], "closed") << st.out;
+  EXPECT_GT(j["counters"].value("tor-refused", 0), 0) << st.out;
+  EXPECT_GT(j["counters"].value("tor-forward-drop", 0), 0) << st.out;
+  auto text = inst_->Qnet({"tor", "sys-whonix"});
+  EXPECT_NE(text.out.find("gate: closed"), std::string::npos) << text.out << text.err;
+  auto not_tor = inst_->Qnet({"tor", "anon", "status"});
+  EXPECT_NE(not_tor.code, 0);
+  EXPECT_NE(not_tor.err.find("anon is not a tor gateway"), std::string::npos) << not_tor.err;
 }
 
 // ---- sys-net enforces the rules of a qube attached straight to it.
