@@ -54,8 +54,9 @@ Result<qube::Uplink> UplinkFor(const Plan& plan, const QubePlan& q) {
 }
 
 // The gateway's `tor` section: the chain file's allow-listed options.
-Status PlanTorSection(QubePlan& q) {
+Status PlanTorSection(QubePlan& q, bool lab) {
   tor::GatewaySection section;
+  section.lab = lab;
   if (const config::Value::Member* m = config::FindMember(q.spec.extra, tor::kTorKey)) {
     auto options = tor::TorOptionsFromValue(m->value);
     if (!options)
@@ -96,7 +97,7 @@ Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
     c.addr6 = q.addr6;
     QNET_ASSIGN_OR_RETURN(qube::Uplink u, UplinkFor(plan, q));
     c.uplink = u;
-    if (q.spec.role == qube::Role::kTor) QNET_TRY(PlanTorSection(q));
+    if (q.spec.role == qube::Role::kTor) QNET_TRY(PlanTorSection(q, plan.lab));
     if (q.spec.role == qube::Role::kNet) {
       c.dns_upstream = {lab::kDns4};
       c.nameservers = {lab::kDns4};

@@ -50,6 +50,10 @@ class TorGatewayCapability final : public qube::Capability {
   void Forget() override { inner_->Forget(); }
   std::vector<qrexec::ServiceEntry> Services() override;
   void Tick() override { inner_->Tick(); }
+  std::vector<qube::SupervisedService> Daemons() const override { return inner_->Daemons(); }
+  void DaemonStates(const std::vector<qube::ServiceState>& states) override {
+    inner_->DaemonStates(states);
+  }
   std::optional<std::string> Section() const override { return inner_->Section(); }
 
  private:

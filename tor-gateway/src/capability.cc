@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "qnet/base/fd.h"
@@ -24,7 +25,8 @@ namespace qnet::tor {
 // The control connection and its io_context; runs only when polled.
 class TorCapability::Control {
  public:
-  Control(const std::string& socket, BootstrapGate& gate, std::chrono::milliseconds timeout)
+  Control(ControlEndpoint endpoint, const std::string& cookie, BootstrapGate& gate,
+          std::chrono::milliseconds timeout)
       : gate_(gate), timeout_(timeout) {
     ClientOptions o;
     o.command_timeout = timeout;
@@ -34,8 +36,9 @@ class TorCapability::Control {
     // the cookie before the agent answers, and learns only an HMAC of it
     // (COOKIE would send the named file's bytes to it).
     o.credentials.allowed = {AuthMethod::kSafeCookie};
+    o.credentials.cookie_file = cookie;
     o.events = {EventType::kStatusClient};
-    client_ = std::make_unique<ControlClient>(io_.get_executor(), UnixEndpoint{socket}, o);
+    client_ = std::make_unique<ControlClient>(io_.get_executor(), std::move(endpoint), o);
     client_->OnState([this](ClientState s, const Error* e) { OnState(s, e); });
     client_->OnEvent([this](const Event& e) {
       if (const auto* sc = std::get_if<StatusClientEvent>(&e); sc && sc->bootstrap)
@@ -104,16 +107,6 @@ class TorCapability::Control {
 
 namespace {
 
-Status MakeOwnedDir(const std::string& path, uid_t uid, gid_t gid) {
-  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
-    return Fail(ErrnoError(fmt::format("mkdir {}", path), errno));
-  if (::chown(path.c_str(), uid, gid) != 0)
-    return Fail(ErrnoError(fmt::format("chown {}", path), errno));
-  if (::chmod(path.c_str(), 0700) != 0)
-    return Fail(ErrnoError(fmt::format("chmod {}", path), errno));
-  return OkStatus();
-}
-
 const char* GateName(Gate g) { return g == Gate::kOpen ? "open" : "closed"; }
 
 qrexec::ServiceReply Refused(std::string message) {
@@ -139,7 +132,8 @@ TorCapability::TorCapability(nft::Committer& nft, TorCapabilityParams params)
 TorCapability::~TorCapability() = default;
 
 Result<nft::Batch> TorCapability::Install(const qube::AgentConfig& config) {
-  QNET_ASSIGN_OR_RETURN(GatewayPlan plan, PlanGateway(config, params_.id_base, params_.paths));
+  QNET_ASSIGN_OR_RETURN(GatewayPlan plan,
+                        PlanGateway(config, params_.id_base, params_.paths, params_.supervise));
   QNET_TRY(GatewayTorrc(plan));  // a torrc tor would refuse is refused here
   // A reinstall keeps the gate where tor's state puts it.
   QNET_ASSIGN_OR_RETURN(GatewayRules rules, BuildGatewayRules(plan.rules, bootstrap_.gate()));
@@ -170,7 +164,7 @@ void TorCapability::Forget() {
 }
 
 void TorCapability::Configure(const qube::AgentConfig& config) {
-  auto plan = PlanGateway(config, params_.id_base, params_.paths);
+  auto plan = PlanGateway(config, params_.id_base, params_.paths, params_.supervise);
   if (!plan) {
     spdlog::error("tor: {}", plan.error().message());
     return;
@@ -180,16 +174,52 @@ void TorCapability::Configure(const qube::AgentConfig& config) {
     spdlog::error("tor: {}", torrc.error().message());
     return;
   }
-  const uid_t uid = plan->rules.tor_uid;
-  const gid_t gid = params_.id_base + kTorGid;
-  for (const std::string& dir : {params_.paths.run_dir, params_.paths.data_dir})
-    if (Status s = MakeOwnedDir(dir, uid, gid); !s) spdlog::error("tor: {}", s.error().message());
+  if (::mkdir(params_.paths.torrc_dir.c_str(), 0755) != 0 && errno != EEXIST)
+    spdlog::error("tor: mkdir {}: {}", params_.paths.torrc_dir, std::strerror(errno));
   if (Status s = WriteFileAtomic(params_.paths.torrc(), *torrc, 0644); !s)
     spdlog::error("tor: torrc: {}", s.error().message());
   plan_ = std::move(*plan);
-  if (!control_)
-    control_ = std::make_unique<Control>(params_.paths.control_socket(), bootstrap_,
-                                         params_.command_timeout);
+  if (!params_.supervise && !control_) Connect(0);
+}
+
+void TorCapability::Connect(pid_t pid) {
+  control_.reset();
+  bootstrap_.Disconnected();
+  if (pid == 0) {
+    control_ =
+        std::make_unique<Control>(UnixEndpoint{params_.paths.control_socket()},
+                                  params_.paths.cookie_file(), bootstrap_, params_.command_timeout);
+    return;
+  }
+  control_ =
+      std::make_unique<Control>(TcpEndpoint{"127.0.0.1", kTorControlPort},
+                                fmt::format("/proc/{}/root{}", pid, params_.paths.cookie_file()),
+                                bootstrap_, params_.command_timeout);
+}
+
+std::vector<qube::SupervisedService> TorCapability::Daemons() const {
+  // Only once the rules are in: tor never runs before its gateway's rules.
+  if (!params_.supervise || !installed_ || !plan_) return {};
+  return {TorService(params_.paths)};
+}
+
+void TorCapability::DaemonStates(const std::vector<qube::ServiceState>& states) {
+  if (!params_.supervise) return;
+  pid_t pid = 0;
+  for (const qube::ServiceState& s : states)
+    if (s.name == "tor") pid = s.pid;
+  if (pid == tor_pid_) return;
+  tor_pid_ = pid;
+  if (pid == 0) {
+    // tor exited: the gate closes now, not when the socket notices.
+    control_.reset();
+    bootstrap_.Disconnected();
+    spdlog::info("tor: not running; gate closing");
+  } else {
+    spdlog::info("tor: running as pid {}", pid);
+    Connect(pid);
+  }
+  SyncGate();
 }
 
 void TorCapability::SyncGate() {
@@ -213,18 +243,20 @@ void TorCapability::Tick() {
 }
 
 qrexec::ServiceReply TorCapability::Call(const std::string& arg) {
-  if (!control_) return Refused("tor: not configured");
-  control_->Poll();
+  if (control_) control_->Poll();
   SyncGate();
   if (arg == "status") {
     nlohmann::json j = {{"gate", GateName(committed_gate_)},
-                        {"control", ClientStateName(control_->state())}};
+                        {"control", control_ ? ClientStateName(control_->state()) : "none"},
+                        {"tor_pid", tor_pid_}};
     if (const auto& p = bootstrap_.progress()) {
       j["bootstrap"] = {{"progress", p->progress}, {"tag", p->tag}, {"summary", p->summary}};
       if (p->warning) j["bootstrap"]["warning"] = *p->warning;
     }
     return {0, j.dump() + "\n", {}};
   }
+  if ((arg == "circuits" || arg == "newnym") && !control_)
+    return Refused("tor: not running (no control connection)");
   if (arg == "circuits") {
     std::vector<std::string> key = {"circuit-status"};
     auto cmd = GetInfo(key);

@@ -89,6 +89,7 @@ Result<GatewaySection> GatewaySectionFromJson(std::string_view text) {
       out.options = std::move(*options);
     } else if (key == "lab") {
       if (!value.is_object()) return Invalid("lab: not an object");
+      out.lab = true;
       for (const auto& [lk, lv] : value.items()) {
         if (lk != "dir_authorities") return Invalid(fmt::format("lab.{}: unknown field", lk));
         if (!lv.is_array()) return Invalid("lab.dir_authorities: not an array");
@@ -108,12 +109,12 @@ Result<GatewaySection> GatewaySectionFromJson(std::string_view text) {
 std::string GatewaySectionToJson(const GatewaySection& s) {
   json j = json::object();
   j["options"] = ValueToJson(TorOptionsToValue(s.options));
-  if (!s.dir_authorities.empty()) j["lab"] = {{"dir_authorities", s.dir_authorities}};
+  if (s.lab || !s.dir_authorities.empty()) j["lab"] = {{"dir_authorities", s.dir_authorities}};
   return j.dump();
 }
 
 Result<GatewayPlan> PlanGateway(const qube::AgentConfig& config, uint32_t id_base,
-                                const GatewayPaths& paths) {
+                                const GatewayPaths& paths, bool control_port) {
   if (id_base == 0)
     return Fail(Errc::kInvalidArgument, "tor: the qube has no host id range (uncontained)");
   if (!config.uplink) return Fail(Errc::kInvalidArgument, "tor: the gateway has no uplink");
@@ -134,13 +135,18 @@ Result<GatewayPlan> PlanGateway(const qube::AgentConfig& config, uint32_t id_bas
   t.trans_port = plan.rules.trans_port;
   t.dns_port = plan.rules.dns_port;
   t.control_socket = paths.control_socket();
+  if (control_port) t.control_port = kTorControlPort;
   t.options = std::move(section.options);
+  plan.lab = section.lab || !section.dir_authorities.empty();
   plan.dir_authorities = std::move(section.dir_authorities);
   return plan;
 }
 
 Result<std::string> GatewayTorrc(const GatewayPlan& plan) {
   QNET_ASSIGN_OR_RETURN(std::string out, RenderTorrc(plan.torrc));
+  // The lab without its Tor network: never try the public network's
+  // addresses (the lab routes nowhere, and tests send nothing outside it).
+  if (plan.lab && plan.dir_authorities.empty()) return out + "DisableNetwork 1\n";
   if (plan.dir_authorities.empty()) return out;
   // The lab's private network (docs/lab.md): its authorities instead of
   // the public ones, with the testing network's short timings.
@@ -157,6 +163,15 @@ std::vector<std::string> TorServiceArgv(const GatewayPaths& paths) {
   // --defaults-torrc /dev/null: Debian's /usr/share/tor/tor-service-defaults-torrc
   // must not add ports or a different DataDirectory.
   return {"/usr/bin/tor", "--defaults-torrc", "/dev/null", "-f", paths.torrc()};
+}
+
+qube::SupervisedService TorService(const GatewayPaths& paths) {
+  return {.name = "tor",
+          .argv = TorServiceArgv(paths),
+          .env = {"HOME=" + paths.data_dir},
+          .uid = kTorUid,
+          .gid = kTorGid,
+          .own_netns = false};
 }
 
 }  // namespace qnet::tor

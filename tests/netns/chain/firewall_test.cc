@@ -557,10 +557,20 @@ TEST_F(Firewall, TorGatewayClient_RulesAreRefusedAndTheDefaultIsAccepted) {
             0);
   // `qnet tor` says why: no tor has bootstrapped, the gate is closed, and
   // the refusal and the drops are counted.
-  auto st = inst_->Qnet({"tor", "sys-whonix", "status", "--json"});
-  ASSERT_EQ(st.code, 0) << st.err;
-  auto j = nlohmann::json::parse(st.out, nullptr, false);
-  ASSERT_TRUE(j.is_object()) << st.out;
+  // tor runs in the gateway, supervised as its own uid (DisableNetwork in a
+  // lab without its Tor network): the agent reaches its control socket.
+  CmdResult st;
+  nlohmann::json j;
+  for (int i = 0; i < 60; ++i) {
+    st = inst_->Qnet({"tor", "sys-whonix", "status", "--json"});
+    ASSERT_EQ(st.code, 0) << st.err;
+    j = nlohmann::json::parse(st.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << st.out;
+    if (j["control"] == "ready" && j.contains("bootstrap")) break;
+    std::this_thread::sleep_for(500ms);
+  }
+  EXPECT_EQ(j["control"], "ready") << st.out;
+  EXPECT_LT(j["bootstrap"].value("progress", 100), 100) << st.out;
   EXPECT_EQ(j["gate"], "closed") << st.out;
   EXPECT_GT(j["counters"].value("tor-refused", 0), 0) << st.out;
   EXPECT_GT(j["counters"].value("tor-forward-drop", 0), 0) << st.out;

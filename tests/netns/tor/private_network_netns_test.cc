@@ -278,10 +278,12 @@ TEST_F(PrivateTorNetwork, CapabilityGateOpensAtHundredPercentAndClosesWhenTorIsK
   ASSERT_FALSE(HasFatalFailure());
   ASSERT_FALSE(control.empty());
   const auto start = std::chrono::steady_clock::now();
-  // The capability finds tor's socket at <run_dir>/control.
+  // The capability finds tor's socket and cookie in its data_dir.
   const std::string run_dir = dir_ + "/cap";
   fs::create_directories(run_dir);
   fs::create_symlink(control, run_dir + "/control");
+  fs::create_symlink(hosts_.back()->dir + "/data/control_auth_cookie",
+                     run_dir + "/control_auth_cookie");
   qube::AgentConfig config;
   config.qube = "sys-whonix";
   config.role = qube::Role::kTor;
@@ -290,9 +292,9 @@ TEST_F(PrivateTorNetwork, CapabilityGateOpensAtHundredPercentAndClosesWhenTorIsK
                                .addr4 = IpPrefix::Host(config.addr4),
                                .gateway4 = IpAddr::V4(10, 137, 0, 4)};
   CountingCommitter nft;
-  TorCapabilityParams params{.id_base = 1u << 30};
-  params.paths.run_dir = run_dir;
-  params.paths.data_dir = run_dir + "/data";
+  TorCapabilityParams params{.id_base = 1u << 30, .supervise = false};
+  params.paths.torrc_dir = run_dir;
+  params.paths.data_dir = run_dir;
   TorCapability cap(nft, params);
   ASSERT_TRUE(cap.Install(config).has_value());
   cap.Installed(config, false);

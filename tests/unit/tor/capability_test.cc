@@ -47,6 +47,15 @@ const std::string kAuthority =
     "DirAuthority auth1 orport=5000 no-v2 v3ident=0123456789ABCDEF0123456789ABCDEF01234567 "
     "203.0.113.31:7000 89ABCDEF0123456789ABCDEF0123456789ABCDEF";
 
+class RecordingCommitter final : public nft::Committer {
+ public:
+  Status Commit(const nft::Batch&) override {
+    ++commits;
+    return OkStatus();
+  }
+  int commits = 0;
+};
+
 TEST(TorPlan, TorsUidIsTheHostIdOfTheQubesTorUid) {
   auto plan = PlanGateway(Gateway(), kIdBase);
   ASSERT_TRUE(plan.has_value()) << plan.error().message();
@@ -56,7 +65,8 @@ TEST(TorPlan, TorsUidIsTheHostIdOfTheQubesTorUid) {
   EXPECT_EQ(plan->torrc.gateway_address, IpAddr::V4(10, 137, 0, 5));
   EXPECT_EQ(plan->torrc.trans_port, plan->rules.trans_port);
   EXPECT_EQ(plan->torrc.dns_port, plan->rules.dns_port);
-  EXPECT_EQ(plan->torrc.control_socket, "/run/qnet-tor/control");
+  EXPECT_EQ(plan->torrc.control_socket, "/tmp/qnet-tor/control");
+  EXPECT_EQ(plan->torrc.data_directory, "/tmp/qnet-tor");
 }
 
 TEST(TorPlan, RefusesAnUncontainedQubeAndAGatewayWithoutUplink) {
@@ -72,6 +82,7 @@ TEST(TorSection, RoundTripsOptionsAndLabAuthorities) {
   GatewaySection s;
   s.options.strict_nodes = true;
   s.options.exit_nodes = {*ParseNodeSpec("{de}")};
+  s.lab = true;
   s.dir_authorities = {kAuthority};
   auto back = GatewaySectionFromJson(GatewaySectionToJson(s));
   ASSERT_TRUE(back.has_value()) << back.error().message();
@@ -105,10 +116,49 @@ TEST(TorPlan, LabSectionPointsTorAtThePrivateNetwork) {
   EXPECT_NE(torrc->find("TestingTorNetwork 1\n"), std::string::npos);
   EXPECT_NE(torrc->find(kAuthority + "\n"), std::string::npos);
   EXPECT_NE(torrc->find("TransPort 10.137.0.5:9040"), std::string::npos);
-  EXPECT_NE(torrc->find("ControlSocket /run/qnet-tor/control"), std::string::npos);
+  // The supervised tor's control port is on the qube's loopback only.
+  EXPECT_NE(torrc->find("ControlPort 127.0.0.1:9051\nCookieAuthentication 1\n"), std::string::npos);
+  EXPECT_EQ(torrc->find("ControlSocket"), std::string::npos);
+  EXPECT_EQ(torrc->find("DisableNetwork"), std::string::npos);
   // Without the lab: the public network's defaults, no testing options.
   plan = PlanGateway(Gateway(), kIdBase);
   EXPECT_EQ(GatewayTorrc(*plan)->find("TestingTorNetwork"), std::string::npos);
+  EXPECT_EQ(GatewayTorrc(*plan)->find("DisableNetwork"), std::string::npos);
+  // The lab without its Tor network: tor never tries the public network.
+  s.dir_authorities.clear();
+  s.lab = true;
+  c.sections["tor"] = GatewaySectionToJson(s);
+  plan = PlanGateway(c, kIdBase);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_NE(GatewayTorrc(*plan)->find("DisableNetwork 1\n"), std::string::npos);
+}
+
+TEST(TorCapability, AsksForTorOnlyOnceItsRulesAreInAndFollowsItsPid) {
+  RecordingCommitter nft;
+  char tmpl[] = "/tmp/qnet-torcap-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  TorCapabilityParams p{.id_base = kIdBase};
+  p.paths.torrc_dir = dir;
+  {
+    TorCapability cap(nft, p);
+    EXPECT_TRUE(cap.Daemons().empty());
+    ASSERT_TRUE(cap.Install(Gateway()).has_value());
+    EXPECT_TRUE(cap.Daemons().empty());  // not committed yet
+    cap.Installed(Gateway(), false);
+    auto daemons = cap.Daemons();
+    ASSERT_EQ(daemons.size(), 1u);
+    EXPECT_EQ(daemons[0].name, "tor");
+    EXPECT_EQ(daemons[0].uid, kTorUid);
+    EXPECT_FALSE(daemons[0].own_netns);
+    EXPECT_EQ(daemons[0].argv.back(), dir + "/torrc");
+    EXPECT_TRUE(std::filesystem::exists(dir + "/torrc"));
+    EXPECT_TRUE(qube::ValidateService(daemons[0]).ok());
+    // tor gone (pid 0): the gate stays closed, nothing to commit.
+    cap.DaemonStates({{.name = "tor", .pid = 0}});
+    EXPECT_EQ(cap.gate(), Gate::kClosed);
+    EXPECT_EQ(nft.commits, 0);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(BootstrapGate, OpensOnlyAt100AndClosesOnDisconnect) {
@@ -124,15 +174,6 @@ TEST(BootstrapGate, OpensOnlyAt100AndClosesOnDisconnect) {
   g.Connected();
   EXPECT_EQ(g.gate(), Gate::kClosed);  // a new connection starts closed
 }
-
-class RecordingCommitter final : public nft::Committer {
- public:
-  Status Commit(const nft::Batch&) override {
-    ++commits;
-    return OkStatus();
-  }
-  int commits = 0;
-};
 
 // A fake tor that authenticates with SAFECOOKIE only and reports
 // `progress` for status/bootstrap-phase.
@@ -189,14 +230,15 @@ TEST(TorCapability, GateOpensAtBootstrap100AndClosesWhenTorGoes) {
   boost::asio::io_context io;
   SafeCookieTor tor;
   auto fake = std::make_unique<FakeTor>(io, tor.Script());
-  tor.cookie_path = fake->dir() + "/cookie";
-  std::ofstream(tor.cookie_path, std::ios::binary)
+  tor.cookie_path = "/nonexistent/cookie";  // the capability reads its own path, not this
+  const std::string cookie_file = fake->dir() + "/control_auth_cookie";
+  std::ofstream(cookie_file, std::ios::binary)
       .write(reinterpret_cast<const char*>(tor.cookie.data()), 32);
 
   RecordingCommitter nft;
-  TorCapabilityParams p{.id_base = kIdBase};
-  p.paths.run_dir = fake->dir();
-  p.paths.data_dir = fake->dir() + "/data";
+  TorCapabilityParams p{.id_base = kIdBase, .supervise = false};
+  p.paths.torrc_dir = fake->dir();
+  p.paths.data_dir = fake->dir();
   TorCapability cap(nft, p);
   auto batch = cap.Install(Gateway());
   ASSERT_TRUE(batch.has_value()) << batch.error().message();
@@ -224,10 +266,10 @@ TEST(TorCapability, GateOpensAtBootstrap100AndClosesWhenTorGoes) {
 
 TEST(TorCapability, AdoptedGateClosesUntilTorSaysItIsBootstrapped) {
   RecordingCommitter nft;
-  TorCapabilityParams p{.id_base = kIdBase};
+  TorCapabilityParams p{.id_base = kIdBase, .supervise = false};
   char tmpl[] = "/tmp/qnet-torcap-XXXXXX";
   std::string dir = mkdtemp(tmpl);
-  p.paths.run_dir = dir;
+  p.paths.torrc_dir = dir;
   p.paths.data_dir = dir + "/data";
   {
     TorCapability cap(nft, p);
@@ -243,13 +285,13 @@ TEST(TorCapability, ServiceAnswersStatusAndRefusesUnknownCalls) {
   SafeCookieTor tor;
   tor.progress = 100;
   FakeTor fake(io, tor.Script());
-  tor.cookie_path = fake.dir() + "/cookie";
+  tor.cookie_path = fake.dir() + "/control_auth_cookie";
   std::ofstream(tor.cookie_path, std::ios::binary)
       .write(reinterpret_cast<const char*>(tor.cookie.data()), 32);
   RecordingCommitter nft;
-  TorCapabilityParams p{.id_base = kIdBase};
-  p.paths.run_dir = fake.dir();
-  p.paths.data_dir = fake.dir() + "/data";
+  TorCapabilityParams p{.id_base = kIdBase, .supervise = false};
+  p.paths.torrc_dir = fake.dir();
+  p.paths.data_dir = fake.dir();
   TorCapability cap(nft, p);
   ASSERT_TRUE(cap.Install(Gateway()).has_value());
   cap.Installed(Gateway(), false);

@@ -44,13 +44,22 @@ namespace qnet::tor {
 inline constexpr uid_t kTorUid = 107;
 inline constexpr gid_t kTorGid = 107;
 
-// Where the gateway's tor lives inside the qube: its runtime directory
-// (ControlSocket, torrc; private to the qube) and its DataDirectory.
+// Where the gateway's tor lives. The torrc is written by the agent into its
+// own /run/qnet-qube, which the qube sees read-only at the same path. The
+// DataDirectory (which holds the cookie) is created by tor itself in the
+// qube's private /tmp, owned by kTorUid, mode 0700; the agent reads the
+// cookie through /proc/<tor's pid>/root (it shares the qube's pid
+// namespace, not its view). The supervised tor's control port is TCP on
+// the qube's loopback (kTorControlPort): tor refuses a ControlSocket whose
+// directory does not exist, private to it, before it starts, and the
+// qube's view has no such directory yet.
+inline constexpr uint16_t kTorControlPort = 9051;
 struct GatewayPaths {
-  std::string run_dir = "/run/qnet-tor";
-  std::string data_dir = "/var/lib/qnet-tor";
-  std::string control_socket() const { return run_dir + "/control"; }
-  std::string torrc() const { return run_dir + "/torrc"; }
+  std::string torrc_dir = "/run/qnet-qube/tor";
+  std::string data_dir = "/tmp/qnet-tor";
+  std::string torrc() const { return torrc_dir + "/torrc"; }
+  std::string control_socket() const { return data_dir + "/control"; }
+  std::string cookie_file() const { return data_dir + "/control_auth_cookie"; }
 };
 
 // The `tor` section of the agent's config (JSON): the chain file's
@@ -58,9 +67,13 @@ struct GatewayPaths {
 // against the lab (qnetd fills it; never the user):
 //   {"options": {...TorOptionsToValue as JSON...},
 //    "lab": {"dir_authorities": ["DirAuthority auth1 orport=...", ...]}}
+// A chain against the lab whose Tor network is not (yet) running has
+// "lab": {"dir_authorities": []}: tor then runs with DisableNetwork 1 and
+// never tries the public network's addresses.
 struct GatewaySection {
   TorOptions options;
-  std::vector<std::string> dir_authorities;  // empty: the public Tor network
+  bool lab = false;
+  std::vector<std::string> dir_authorities;  // lab only
   bool operator==(const GatewaySection&) const = default;
 };
 Result<GatewaySection> GatewaySectionFromJson(std::string_view json);
@@ -70,18 +83,23 @@ std::string GatewaySectionToJson(const GatewaySection& section);
 // parameters and tor's configuration. Pure.
 struct GatewayPlan {
   GatewayRulesParams rules;
+  // The supervised tor's: ControlPort 127.0.0.1:kTorControlPort; tests
+  // running their own tor use the ControlSocket.
   GatewayTorConfig torrc;
+  bool lab = false;
   std::vector<std::string> dir_authorities;
 };
 // kInvalidArgument when the qube has no uplink or IPv4 address, id_base is
 // 0 (an uncontained qube) or the section does not parse.
 Result<GatewayPlan> PlanGateway(const qube::AgentConfig& config, uint32_t id_base,
-                                const GatewayPaths& paths = {});
+                                const GatewayPaths& paths = {}, bool control_port = true);
 // The torrc text for a plan (RenderTorrc plus the lab's test-network lines).
 Result<std::string> GatewayTorrc(const GatewayPlan& plan);
 
 // The argv the qube's init runs, as kTorUid, for the gateway's tor.
 std::vector<std::string> TorServiceArgv(const GatewayPaths& paths = {});
+// The supervised service (name "tor") the capability asks the init for.
+qube::SupervisedService TorService(const GatewayPaths& paths = {});
 
 // The gate as a function of what the control connection reports. Pure.
 class BootstrapGate {
@@ -103,6 +121,10 @@ struct TorCapabilityParams {
   uint32_t id_base = 0;  // the qube's host id range (runtime/id_range.h)
   GatewayPaths paths;
   std::chrono::milliseconds command_timeout{5000};
+  // true: the capability asks the qube's init to run tor (Daemons) and
+  // follows it by pid (DaemonStates). false: a tor someone else runs, at
+  // paths.control_socket() as the agent sees it (tests).
+  bool supervise = true;
 };
 
 class TorCapability final : public qube::Capability {
@@ -124,6 +146,8 @@ class TorCapability final : public qube::Capability {
   void Forget() override;
   std::vector<qrexec::ServiceEntry> Services() override;
   void Tick() override;
+  std::vector<qube::SupervisedService> Daemons() const override;
+  void DaemonStates(const std::vector<qube::ServiceState>& states) override;
 
   // What the gate is in the kernel (as far as this capability committed it).
   Gate gate() const { return committed_gate_; }
@@ -133,6 +157,9 @@ class TorCapability final : public qube::Capability {
 
  private:
   void Configure(const qube::AgentConfig& config);
+  // Connects to tor's control port (supervised: TCP on loopback, cookie
+  // under /proc/<pid>/root) or, for a tor run by someone else, its socket.
+  void Connect(pid_t pid);
   void SyncGate();
   qrexec::ServiceReply Call(const std::string& arg);
 
@@ -142,6 +169,7 @@ class TorCapability final : public qube::Capability {
   BootstrapGate bootstrap_;
   Gate committed_gate_ = Gate::kClosed;
   bool installed_ = false;
+  pid_t tor_pid_ = 0;  // as the init reports it (the qube's pid namespace)
   std::unique_ptr<Control> control_;
 };
 
