@@ -282,8 +282,12 @@ TEST_F(PrivateTorNetwork, CapabilityGateOpensAtHundredPercentAndClosesWhenTorIsK
   const std::string run_dir = dir_ + "/cap";
   fs::create_directories(run_dir);
   fs::create_symlink(control, run_dir + "/control");
-  fs::create_symlink(hosts_.back()->dir + "/data/control_auth_cookie",
-                     run_dir + "/control_auth_cookie");
+  // The cookie is read without following a final symlink: a copy, once
+  // tor has written it.
+  const std::string cookie = hosts_.back()->dir + "/data/control_auth_cookie";
+  for (int i = 0; i < 300 && !fs::exists(cookie); ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(fs::exists(cookie));
+  fs::copy_file(cookie, run_dir + "/control_auth_cookie");
   qube::AgentConfig config;
   config.qube = "sys-whonix";
   config.role = qube::Role::kTor;
