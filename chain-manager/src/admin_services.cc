@@ -129,6 +129,13 @@ qrexec::ServiceTable AdminServices(Daemon& d, std::atomic<bool>& exit_requested)
          }
          return FromResult(d.Firewall(fr), [](const auto& s) { return s; });
        }},
+      {"admin.Tor",
+       [&d](ServiceRequest& r) {
+         auto j = ParseInput(r);
+         if (!j || !(*j)["qube"].is_string() || !(*j)["op"].is_string())
+           return BadInput("admin.Tor wants {qube, op}");
+         return FromResult(d.Tor((*j)["qube"], (*j)["op"]), [](const auto& s) { return s; });
+       }},
 #ifdef QNET_TEST_HOOKS
       {"admin.TestReload",
        [&d](ServiceRequest& r) {

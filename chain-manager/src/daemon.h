@@ -122,6 +122,10 @@ class Daemon {
   // (the kernel stopped matching them at their time already). Called about
   // once a second by qnetd's loop.
   void ExpireDue();
+  // A tor gateway's state through its agent: op "status" (JSON: gate,
+  // control connection, bootstrap phase, the tor counters), "circuits"
+  // (JSON list), "newnym" (tor's SIGNAL NEWNYM).
+  Result<std::string> Tor(const std::string& qube, const std::string& op);
 #ifdef QNET_TEST_HOOKS
   // Reloads the qube's rules `count` times (unsafe: table deleted and re-added,
   // which leaks; the reload test's positive control). Test builds only.

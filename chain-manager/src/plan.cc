@@ -5,6 +5,8 @@
 #include "qnet/firewall/config_key.h"
 #include "qnet/qube/address.h"
 #include "qnet/qube/role.h"
+#include "qnet/tor/capability.h"
+#include "qnet/tor/config_key.h"
 
 namespace qnet::chain {
 
@@ -51,6 +53,21 @@ Result<qube::Uplink> UplinkFor(const Plan& plan, const QubePlan& q) {
   return u;
 }
 
+// The gateway's `tor` section: the chain file's allow-listed options.
+Status PlanTorSection(QubePlan& q, bool lab) {
+  tor::GatewaySection section;
+  section.lab = lab;
+  if (const config::Value::Member* m = config::FindMember(q.spec.extra, tor::kTorKey)) {
+    auto options = tor::TorOptionsFromValue(m->value);
+    if (!options)
+      return Fail(
+          options.error().Wrap(fmt::format("{}: qube.{}.tor", m->key_pos.ToString(), q.spec.name)));
+    section.options = std::move(*options);
+  }
+  q.agent.sections[std::string(tor::kCapability)] = tor::GatewaySectionToJson(section);
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
@@ -83,6 +100,7 @@ Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
     c.addr6 = q.addr6;
     QNET_ASSIGN_OR_RETURN(qube::Uplink u, UplinkFor(plan, q));
     c.uplink = u;
+    if (q.spec.role == qube::Role::kTor) QNET_TRY(PlanTorSection(q, plan.lab));
     if (q.spec.role == qube::Role::kNet) {
       c.dns_upstream = {lab::kDns4};
       c.nameservers = {lab::kDns4};

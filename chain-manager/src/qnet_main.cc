@@ -14,6 +14,7 @@
 #include "qnet/base/process.h"
 #include "qnet/chain/backend.h"
 #include "template_cli.h"
+#include "tor_cli.h"
 
 namespace qnet::chain {
 namespace {
@@ -30,6 +31,8 @@ struct Args {
   bool reload = false;  // firewall --reload
   DispvmArgs dispvm;    // `qnet dispvm ... -- CMD`
   TemplateArgs tmpl;    // `qnet template OP ...`
+  std::string tor_op;   // `qnet tor QUBE status|circuits|newnym`
+  int wait = 0;         // tor status --wait SECONDS
 };
 
 // Prints a call's output and returns the exit code the CLI should exit with.
@@ -199,6 +202,40 @@ int CmdFirewall(const Instance& inst, const Args& a) {
   return CallDaemon(inst, true, "admin.Firewall", *in);
 }
 
+// `qnet tor QUBE OP`: admin.Tor; status and circuits formatted unless --json;
+// status --wait redraws the bootstrap bar until 100% (exit 1 on timeout).
+int CmdTor(const Instance& inst, const Args& a) {
+  auto ch = ConnectDaemon(inst, false);
+  if (!ch) return Finish(Fail(ch.error()));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(a.wait);
+  const bool tty = ::isatty(1) == 1;
+  for (;;) {
+    auto r = AdminCall(*ch, "admin.Tor", nlohmann::json{{"qube", a.qube}, {"op", a.tor_op}}.dump());
+    if (!r || r->exit_code != 0 || a.tor_op == "newnym" || (a.json && a.wait == 0))
+      return Finish(r);
+    const int progress = TorStatusProgress(r->stdout_data);
+    const bool waiting = a.tor_op == "status" && a.wait > 0 && progress < 100;
+    if (waiting && std::chrono::steady_clock::now() < until) {
+      if (tty)
+        fmt::print("\r{}: bootstrap {:3}% {}", a.qube, std::max(progress, 0),
+                   ProgressBar(progress));
+      std::fflush(stdout);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    if (tty && a.wait > 0) fmt::print("\r");
+    if (a.json) {
+      fmt::print("{}", r->stdout_data);
+    } else {
+      auto text = a.tor_op == "status" ? FormatTorStatus(r->stdout_data)
+                                       : FormatTorCircuits(r->stdout_data);
+      if (!text) return Finish(Fail(text.error()));
+      fmt::print("{}", *text);
+    }
+    return waiting ? 1 : 0;
+  }
+}
+
 int CmdRemove(const Instance& inst, const Args& a) {
   Status s = MakeBackend(kDefaultBackend, inst).value()->RemoveStorage(a.qube);
   if (!s) {
@@ -306,6 +343,14 @@ int main(int argc, char** argv) {
     if (r.options) r.options(sub, a);
   }
   table.emplace_back(fw, CmdFirewall);
+  auto* tor = app.add_subcommand("tor", "a tor gateway's bootstrap, circuits and new identity");
+  tor->add_option("QUBE", a.qube)->required();
+  tor->add_option("OP", a.tor_op, "status (default), circuits, newnym")
+      ->check(CLI::IsMember({"status", "circuits", "newnym"}))
+      ->default_val("status");
+  tor->add_flag("--json", a.json, "status, circuits: for scripts");
+  tor->add_option("--wait", a.wait, "status: wait up to SECONDS for bootstrap 100%");
+  table.emplace_back(tor, CmdTor);
 
   CLI11_PARSE(app, argc, argv);
   // `qnet firewall QUBE --reload` alone reloads, as qvm-firewall's does.

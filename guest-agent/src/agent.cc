@@ -53,6 +53,7 @@ Status Agent::Start() {
 CapabilityHost Agent::MakeHost(qube::Role role) {
   CapabilityDeps deps{
       .qube = opts_.qube, .nft = deps_.nft, .resolve = deps_.resolve, .clock = deps_.clock};
+  deps.id_base = opts_.id_base;
   if (opts_.refresh_floor_seconds > 0)
     deps.refresh_floor = std::chrono::seconds(opts_.refresh_floor_seconds);
   return CapabilityHost(deps_.nft, CapabilitiesFor(role, deps));
@@ -70,6 +71,12 @@ void Agent::LoadSavedConfig() {
   // so stale objects go with the next change.
   auto table = nft::ReadTable(deps_.nf, nft::Family::kInet, nft::kQnetTableName);
   if (table) host_->Adopt(*config_, *table);
+}
+
+void Agent::PublishDaemons() {
+  if (!host_) return;
+  if (Status s = daemons_.Publish(host_->Daemons()); !s)
+    spdlog::error("qube {}: services: {}", opts_.qube, s.error().message());
 }
 
 void Agent::SaveConfig() {
@@ -100,6 +107,7 @@ qrexec::ServiceReply Agent::Configure(qrexec::ServiceRequest& req) {
     return ErrorReply(s.error().Wrap("network"));
   config_ = std::move(*c);
   SaveConfig();
+  PublishDaemons();
   // Hostnames resolve in the loop once the links are up (until then their
   // accept rules match nothing).
   return Reply(0, "configured\n");
@@ -191,7 +199,11 @@ int Agent::Run() {
     pollfd fds[2] = {{control ? control->fd() : -1, POLLIN, 0}, {opts_.listen_fd, POLLIN, 0}};
     int n = ::poll(fds, 2, 1000);
     if (n < 0 && errno != EINTR) return 1;
-    if (host_) host_->Tick();
+    if (host_) {
+      host_->DaemonStates(daemons_.States());
+      host_->Tick();
+      PublishDaemons();
+    }
     if (n <= 0) continue;
     if (fds[1].revents & POLLIN) {
       // qnetd restarted and reconnects: the newest connection is the control channel.

@@ -15,6 +15,7 @@
 #include "qnet/qrexec/channel.h"
 #include "qnet/qrexec/service.h"
 #include "qnet/qube/agent_config.h"
+#include "supervisor.h"
 
 namespace qnet::agent {
 
@@ -45,12 +46,15 @@ class Agent {
   void LoadSavedConfig();
   void SaveConfig();
   CapabilityHost MakeHost(qube::Role role);
+  // Hands the capabilities' daemons to the init when they changed.
+  void PublishDaemons();
 
   Options opts_;
   AgentDeps deps_;
   std::optional<netlink::Socket> rtnl_;
   std::optional<qube::AgentConfig> config_;
   std::optional<CapabilityHost> host_;  // the role's, once configured
+  ServiceClient daemons_;
   // The host's services join the table once it exists; the table is
   // rebuilt between calls, never under a running handler.
   bool services_stale_ = false;

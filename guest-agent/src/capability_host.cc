@@ -99,6 +99,17 @@ void CapabilityHost::Tick() {
   for (const auto& c : capabilities_) c->Tick();
 }
 
+std::vector<qube::SupervisedService> CapabilityHost::Daemons() const {
+  std::vector<qube::SupervisedService> out;
+  for (const auto& c : capabilities_)
+    for (qube::SupervisedService& s : c->Daemons()) out.push_back(std::move(s));
+  return out;
+}
+
+void CapabilityHost::DaemonStates(const std::vector<qube::ServiceState>& states) {
+  for (const auto& c : capabilities_) c->DaemonStates(states);
+}
+
 void CapabilityHost::UpdateSections(qube::AgentConfig& config) const {
   for (const auto& c : capabilities_)
     if (auto section = c->Section()) config.sections[std::string(c->name())] = std::move(*section);

@@ -49,6 +49,10 @@ class CapabilityHost {
   // Every capability's services.
   std::vector<qrexec::ServiceEntry> Services();
   void Tick();
+  // The union of every capability's daemons (qube/supervised_service.h).
+  std::vector<qube::SupervisedService> Daemons() const;
+  // Hands the init's report to every capability.
+  void DaemonStates(const std::vector<qube::ServiceState>& states);
   // Each capability's section as it stands now, written into `config`.
   void UpdateSections(qube::AgentConfig& config) const;
 

@@ -4,6 +4,7 @@
 
 #include "closed_capabilities.h"
 #include "netvm_capability.h"
+#include "qnet/tor/capability.h"
 
 namespace qnet::agent {
 namespace {
@@ -17,8 +18,10 @@ std::unique_ptr<qube::Capability> Firewall(const CapabilityDeps& d) {
   return std::make_unique<firewall::FirewallCapability>(d.qube, d.nft, d.resolve, d.clock,
                                                         d.refresh_floor);
 }
-std::unique_ptr<qube::Capability> TorPlaceholder(const CapabilityDeps& d) {
-  return std::make_unique<TorPlaceholderCapability>(d.clock);
+std::unique_ptr<qube::Capability> Tor(const CapabilityDeps& d) {
+  return std::make_unique<TorGatewayCapability>(
+      d.clock, std::make_unique<tor::TorCapability>(
+                   d.nft, tor::TorCapabilityParams{.id_base = d.id_base, .paths = d.tor_paths}));
 }
 std::unique_ptr<qube::Capability> App(const CapabilityDeps&) {
   return std::make_unique<AppCapability>();
@@ -27,7 +30,7 @@ std::unique_ptr<qube::Capability> App(const CapabilityDeps&) {
 // Every network-providing qube enforces its clients' firewall rules, as in
 // Qubes. The vpn role gets its kill switch here once vpn-proxy provides it.
 constexpr Factory kNetvmFirewall[] = {Netvm, Firewall};
-constexpr Factory kTor[] = {TorPlaceholder};
+constexpr Factory kTor[] = {Tor};
 constexpr Factory kApp[] = {App};
 
 struct RoleRow {

@@ -12,6 +12,7 @@
 #include "qnet/nft/committer.h"
 #include "qnet/qube/capability.h"
 #include "qnet/qube/role.h"
+#include "qnet/tor/capability.h"
 
 namespace qnet::agent {
 
@@ -24,6 +25,10 @@ struct CapabilityDeps {
   // Hostname refresh floor: firewall::kMinRefresh, lower only in tests
   // (qnet-agent-test --refresh-floor).
   std::chrono::seconds refresh_floor = firewall::kMinRefresh;
+  // The qube's host id range (its daemons' uids as the kernel sees them).
+  uint32_t id_base = 0;
+  // Where the gateway's tor lives in the qube (tests point it elsewhere).
+  tor::GatewayPaths tor_paths;
 };
 
 using CapabilityList = std::vector<std::unique_ptr<qube::Capability>>;

@@ -18,7 +18,7 @@ qube::CapabilityRules ClosedRules(std::string_view name) {
   return out;
 }
 
-Result<nft::Batch> TorPlaceholderCapability::Install(const qube::AgentConfig& config) {
+Result<nft::Batch> TorGatewayCapability::Install(const qube::AgentConfig& config) {
   auto it = config.sections.find(std::string(firewall::kCapabilityName));
   if (it != config.sections.end()) {
     QNET_ASSIGN_OR_RETURN(firewall::ClientLists lists,
@@ -27,10 +27,10 @@ Result<nft::Batch> TorPlaceholderCapability::Install(const qube::AgentConfig& co
       if (Status s = firewall::CheckListForNetvm(config.role, config.qube, list); !s)
         return Fail(s.error().Wrap(fmt::format("client {}", client)));
   }
-  return qube::ReplaceBatch(ClosedRules(name()));
+  return inner_->Install(config);
 }
 
-std::vector<qrexec::ServiceEntry> TorPlaceholderCapability::Services() {
+std::vector<qrexec::ServiceEntry> TorGatewayCapability::Services() {
   auto call = [this](qrexec::ServiceRequest& req) -> qrexec::ServiceReply {
     const int refused = static_cast<int>(qube::AgentReply::kRefused);
     auto u = firewall::FirewallUpdateFromJson(req.input, clock_.UnixNow());
@@ -47,7 +47,9 @@ std::vector<qrexec::ServiceEntry> TorPlaceholderCapability::Services() {
             fmt::format("applied\n{} forwards nothing: only Tor leaves it\n", config_->qube),
             {}};
   };
-  return {{"qnet.Firewall", call}};
+  std::vector<qrexec::ServiceEntry> out = inner_->Services();
+  out.push_back({"qnet.Firewall", call});
+  return out;
 }
 
 }  // namespace qnet::agent

@@ -18,6 +18,7 @@
 #include "qnet/base/process.h"
 #include "qnet/runtime/containment.h"
 #include "qnet/runtime/qube_view.h"
+#include "supervisor.h"
 
 namespace qnet::agent {
 namespace {
@@ -118,6 +119,26 @@ Result<QubeNamespaces> SetUpContainment(const Options& opts) {
   return ns;
 }
 
+// The next signal, waiting at most until `due` (then 0).
+int WaitSignal(const sigset_t& set, siginfo_t& info,
+               std::optional<SupervisorClock::time_point> due) {
+  if (!due) return ::sigwaitinfo(&set, &info);
+  auto left = std::max(*due - SupervisorClock::now(), SupervisorClock::duration::zero());
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  int sig = ::sigtimedwait(&set, &info, &ts);
+  return sig < 0 ? 0 : sig;
+}
+
+void ReloadServices(Supervisor& services, const std::string& qube) {
+  auto wanted = ReadWantedServices();
+  if (!wanted) {
+    spdlog::error("qube {}: services: {} (the running ones stay)", qube, wanted.error().message());
+    return;
+  }
+  services.SetWanted(std::move(*wanted), SupervisorClock::now());
+}
+
 }  // namespace
 
 int RunInit(const Options& opts, const char* self_exe) {
@@ -131,7 +152,14 @@ int RunInit(const Options& opts, const char* self_exe) {
   sigaddset(&set, SIGCHLD);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);  // the agent changed the wanted services
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  if (Status s = MakeDirs(qube::kServicesDir, 0700); !s) {
+    spdlog::error("qube {}: init: {}", opts.qube, s.error().message());
+    return 1;
+  }
+  QubeLauncher launcher(ns->view.get(), ns->userns.get());
+  Supervisor services(launcher, opts.qube);
 
   auto backoff = std::chrono::milliseconds(50);
   for (;;) {
@@ -155,16 +183,24 @@ int RunInit(const Options& opts, const char* self_exe) {
     // Reap everything: PID 1 inherits every orphan in the qube.
     for (;;) {
       siginfo_t info{};
-      if (::sigwaitinfo(&set, &info) < 0) continue;
-      if (info.si_signo == SIGTERM || info.si_signo == SIGINT) {
+      int sig = WaitSignal(set, info, services.NextDue());
+      if (sig == SIGTERM || sig == SIGINT) {
         ::kill(agent_pid, SIGTERM);
+        services.StopAll();
         return 0;
       }
+      if (sig == SIGUSR1) ReloadServices(services, opts.qube);
       bool agent_exited = false;
       int status = 0;
       pid_t p;
-      while ((p = ::waitpid(-1, &status, WNOHANG)) > 0)
-        if (p == agent_pid) agent_exited = true;
+      while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        if (p == agent_pid)
+          agent_exited = true;
+        else
+          services.Exited(p, status, SupervisorClock::now());
+      }
+      services.Run(SupervisorClock::now());
+      if (services.TakeChanged()) (void)WriteServiceStates(services.States());
       if (agent_exited) break;
     }
     spdlog::warn("qube {}: agent exited; restarting it (the qube's rules stay in place)",

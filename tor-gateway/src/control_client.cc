@@ -194,7 +194,7 @@ void ControlClient::Impl::AuthWith(const ProtocolInfoReply& info) {
   switch (m) {
     case AuthMethod::kSafeCookie:
     case AuthMethod::kCookie: {
-      auto cookie = ReadCookieFile(info.cookie_file);
+      auto cookie = ReadCookieFile(options_.credentials.cookie_file.value_or(info.cookie_file));
       if (!cookie) return Close(cookie.error());
       if (m == AuthMethod::kSafeCookie) return SafeCookie(std::move(*cookie));
       Command cmd = AuthenticateHex(*cookie);

@@ -232,7 +232,8 @@ Status ValidateTorOptions(const TorOptions& o) {
 
 Result<std::string> RenderTorrc(const GatewayTorConfig& c) {
   QNET_TRY(CheckPath("DataDirectory", c.data_directory));
-  QNET_TRY(CheckPath("ControlSocket", c.control_socket));
+  if (!c.control_port) QNET_TRY(CheckPath("ControlSocket", c.control_socket));
+  if (c.control_port && *c.control_port == 0) return Invalid("ControlPort: port 0");
   if (c.log_file) QNET_TRY(CheckPath("Log", *c.log_file));
   if (c.user && (c.user->empty() || c.user->size() > 32 ||
                  !std::all_of(c.user->begin(), c.user->end(),
@@ -263,8 +264,12 @@ Result<std::string> RenderTorrc(const GatewayTorConfig& c) {
   out += fmt::format("DNSPort {} IsolateClientAddr IsolateDestPort\n", at(c.dns_port));
   out += fmt::format("VirtualAddrNetworkIPv4 {}\n", c.virtual_network.Network().ToString());
   out += "AutomapHostsOnResolve 1\n";
-  out += fmt::format("ControlSocket {}\n", c.control_socket);
-  out += "ControlPort 0\nCookieAuthentication 1\n";
+  if (c.control_port) {
+    out += fmt::format("ControlPort 127.0.0.1:{}\nCookieAuthentication 1\n", *c.control_port);
+  } else {
+    out += fmt::format("ControlSocket {}\n", c.control_socket);
+    out += "ControlPort 0\nCookieAuthentication 1\n";
+  }
 
   const TorOptions& o = c.options;
   for (Transport t : o.transport_plugins)

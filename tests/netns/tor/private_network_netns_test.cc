@@ -14,12 +14,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "qnet/base/process.h"
 #include "qnet/netlink/link.h"
 #include "qnet/netlink/route.h"
 #include "qnet/netlink/socket.h"
 #include "qnet/runtime/namespaces.h"
+#include "qnet/tor/capability.h"
 #include "qnet/tor/control_client.h"
 #include "qnet/tor/private_network.h"
 #include "tor_fixture.h"
@@ -174,6 +176,28 @@ class PrivateTorNetwork : public ::testing::Test {
     }
   }
 
+  // Keys, the five nodes and a client with a ControlSocket: its path.
+  std::string StartNetworkAndClient() {
+    MakeKeys();
+    if (HasFatalFailure()) return {};
+    auto dirauth = DirAuthorityLines(plan_);
+    EXPECT_TRUE(dirauth.has_value()) << dirauth.error().message();
+    if (!dirauth) return {};
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      auto rc = RenderNodeTorrc(plan_, plan_.nodes[i], Paths(*hosts_[i]), *dirauth);
+      EXPECT_TRUE(rc.has_value()) << rc.error().message();
+      if (!rc) return {};
+      StartTor(*hosts_[i], *rc);
+    }
+    Host& client = *hosts_.back();
+    const std::string control = client.dir + "/control";
+    auto rc = RenderClientTorrc(client.dir + "/data", control, client.dir + "/log", *dirauth);
+    EXPECT_TRUE(rc.has_value()) << rc.error().message();
+    if (!rc) return {};
+    StartTor(client, *rc);
+    return control;
+  }
+
   std::string dir_;
   runtime::PinnedNetns bridge_;
   PrivateNetworkPlan plan_;
@@ -235,6 +259,78 @@ TEST_F(PrivateTorNetwork, ClientBootstrapsToHundredPercent) {
   std::printf("private Tor network: client bootstrapped 100%% %.1f s after a cold start\n",
               seconds);
   RecordProperty("bootstrap_seconds", fmt::format("{:.1f}", seconds));
+}
+
+class CountingCommitter final : public nft::Committer {
+ public:
+  Status Commit(const nft::Batch&) override {
+    ++commits;
+    return OkStatus();
+  }
+  int commits = 0;
+};
+
+// The tor capability's gate against a real tor: closed while it
+// bootstraps, open at 100% (one transaction), closed again within a couple
+// of seconds when tor is SIGKILLed.
+TEST_F(PrivateTorNetwork, CapabilityGateOpensAtHundredPercentAndClosesWhenTorIsKilled) {
+  const std::string control = StartNetworkAndClient();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_FALSE(control.empty());
+  const auto start = std::chrono::steady_clock::now();
+  // The capability finds tor's socket and cookie in its data_dir.
+  const std::string run_dir = dir_ + "/cap";
+  fs::create_directories(run_dir);
+  fs::create_symlink(control, run_dir + "/control");
+  // The cookie is read without following a final symlink: a copy, once
+  // tor has written it.
+  const std::string cookie = hosts_.back()->dir + "/data/control_auth_cookie";
+  for (int i = 0; i < 300 && !fs::exists(cookie); ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(fs::exists(cookie));
+  fs::copy_file(cookie, run_dir + "/control_auth_cookie");
+  qube::AgentConfig config;
+  config.qube = "sys-whonix";
+  config.role = qube::Role::kTor;
+  config.addr4 = IpAddr::V4(10, 137, 0, 5);
+  config.uplink = qube::Uplink{.ifname = "eth0",
+                               .addr4 = IpPrefix::Host(config.addr4),
+                               .gateway4 = IpAddr::V4(10, 137, 0, 4)};
+  CountingCommitter nft;
+  TorCapabilityParams params{.id_base = 1u << 30, .supervise = false};
+  params.paths.torrc_dir = run_dir;
+  params.paths.data_dir = run_dir;
+  TorCapability cap(nft, params);
+  ASSERT_TRUE(cap.Install(config).has_value());
+  cap.Installed(config, false);
+  int highest_closed = 0;
+  while (cap.gate() == Gate::kClosed && std::chrono::steady_clock::now() < start + 120s) {
+    std::this_thread::sleep_for(100ms);
+    cap.Tick();
+    if (cap.gate() == Gate::kClosed && cap.bootstrap().progress())
+      highest_closed = std::max(highest_closed, cap.bootstrap().progress()->progress);
+    CheckAlive();
+    ASSERT_FALSE(HasFatalFailure());
+  }
+  ASSERT_EQ(cap.gate(), Gate::kOpen) << ReadFile(hosts_.back()->dir + "/log");
+  EXPECT_LT(highest_closed, 100);
+  EXPECT_EQ(cap.bootstrap().progress()->progress, 100);
+  EXPECT_EQ(nft.commits, 1);
+  std::printf("gate opened %.1f s after the network started\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+
+  ASSERT_OK(hosts_.back()->tor.Kill(SIGKILL));
+  (void)hosts_.back()->tor.WaitFor(5s);
+  const auto killed = std::chrono::steady_clock::now();
+  while (cap.gate() == Gate::kOpen && std::chrono::steady_clock::now() < killed + 10s) {
+    std::this_thread::sleep_for(50ms);
+    cap.Tick();
+  }
+  const double close_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  EXPECT_EQ(cap.gate(), Gate::kClosed);
+  EXPECT_LT(close_s, 2.0);
+  EXPECT_EQ(nft.commits, 2);
+  std::printf("gate closed %.2f s after tor was killed\n", close_s);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "qnet/nft/ruleset.h"
 #include "qnet/qrexec/service.h"
 #include "qnet/qube/agent_config.h"
+#include "qnet/qube/supervised_service.h"
 
 namespace qnet::qube {
 
@@ -71,6 +72,13 @@ class Capability {
   virtual std::vector<qrexec::ServiceEntry> Services() { return {}; }
   // Called about once a second by the agent's loop.
   virtual void Tick() {}
+  // The daemons it wants running now (supervised_service.h), as a pure
+  // function of the config it was installed or adopted with and what it
+  // learnt since. The agent hands the union of every capability's list to
+  // the qube's init whenever it changes. Default: none.
+  virtual std::vector<SupervisedService> Daemons() const { return {}; }
+  // What the init reports about the qube's daemons, before each Tick.
+  virtual void DaemonStates(const std::vector<ServiceState>& states) { (void)states; }
   // Its section as it stands after its services changed it, for the
   // configuration the agent keeps across restarts; nullopt: no section.
   virtual std::optional<std::string> Section() const { return std::nullopt; }

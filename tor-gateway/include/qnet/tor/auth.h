@@ -33,6 +33,11 @@ struct Credentials {
   std::optional<std::string> password;
   std::set<AuthMethod> allowed = {AuthMethod::kNull, AuthMethod::kHashedPassword,
                                   AuthMethod::kCookie, AuthMethod::kSafeCookie};
+  // The cookie file to read instead of the one tor names in PROTOCOLINFO:
+  // the caller knows where its tor keeps it (and may see it under another
+  // path, e.g. through /proc/<pid>/root), and never reads a file merely
+  // because the other end named it.
+  std::optional<std::string> cookie_file;
 };
 
 // The strongest method both sides have and the client allows: SAFECOOKIE,

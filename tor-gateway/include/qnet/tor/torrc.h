@@ -95,6 +95,10 @@ struct GatewayTorConfig {
   uint16_t trans_port = 9040;
   uint16_t dns_port = 5300;
   std::string control_socket;  // absolute path of the ControlSocket
+  // Instead of the ControlSocket: ControlPort 127.0.0.1:<port> (cookie
+  // authentication all the same), for a tor whose socket directory cannot
+  // exist before it starts.
+  std::optional<uint16_t> control_port;
   IpPrefix virtual_network = IpPrefix(IpAddr::V4(10, 192, 0, 0), 10);  // IPv4 only
   LogLevel log_level = LogLevel::kNotice;
   std::optional<std::string> log_file;  // absolute; nullopt: stderr
