@@ -11,6 +11,7 @@ config::KeyRegistry BuildKeyRegistry() {
   // Rows are constants of the role modules; a failure here is a programming error.
   Status s = r.Add(firewall::FirewallKeyRule());
   if (s) s = r.Add(vpn::WireguardKeyRule());
+  if (s) s = r.Add(vpn::BackendKeyRule());
   if (!s) spdlog::critical("key registry: {}", s.error().message());
   return r;
 }

@@ -55,6 +55,13 @@ CapabilityHost Agent::MakeHost(qube::Role role) {
       .qube = opts_.qube, .nft = deps_.nft, .resolve = deps_.resolve, .clock = deps_.clock};
   if (opts_.refresh_floor_seconds > 0)
     deps.refresh_floor = std::chrono::seconds(opts_.refresh_floor_seconds);
+  deps.resolve_host = [resolve = deps_.resolve](const std::string& host) {
+    std::vector<IpAddr> out;
+    firewall::Resolution r = resolve(host, /*ipv6=*/true);
+    for (const firewall::ResolvedAddress& a : r.addresses) out.push_back(a.addr);
+    return out;
+  };
+  deps.kernel_wireguard = deps_.kernel_wireguard;
   return CapabilityHost(deps_.nft, CapabilitiesFor(role, deps));
 }
 

@@ -4,6 +4,7 @@
 
 #include "closed_capabilities.h"
 #include "netvm_capability.h"
+#include "qnet/vpn/capability.h"
 
 namespace qnet::agent {
 namespace {
@@ -17,6 +18,10 @@ std::unique_ptr<qube::Capability> Firewall(const CapabilityDeps& d) {
   return std::make_unique<firewall::FirewallCapability>(d.qube, d.nft, d.resolve, d.clock,
                                                         d.refresh_floor);
 }
+std::unique_ptr<qube::Capability> Vpn(const CapabilityDeps& d) {
+  return std::make_unique<vpn::VpnCapability>(vpn::VpnDeps{
+      .qube = d.qube, .resolve = d.resolve_host, .kernel_wireguard = d.kernel_wireguard});
+}
 std::unique_ptr<qube::Capability> TorPlaceholder(const CapabilityDeps& d) {
   return std::make_unique<TorPlaceholderCapability>(d.clock);
 }
@@ -25,8 +30,11 @@ std::unique_ptr<qube::Capability> App(const CapabilityDeps&) {
 }
 
 // Every network-providing qube enforces its clients' firewall rules, as in
-// Qubes. The vpn role gets its kill switch here once vpn-proxy provides it.
+// Qubes. The vpn role's kill switch comes first: its guards drop before the
+// netvm's accepts (netvm-output accepts all, netvm-prerouting DNATs DNS
+// upstream) could act.
 constexpr Factory kNetvmFirewall[] = {Netvm, Firewall};
+constexpr Factory kVpn[] = {Vpn, Netvm, Firewall};
 constexpr Factory kTor[] = {TorPlaceholder};
 constexpr Factory kApp[] = {App};
 
@@ -36,7 +44,7 @@ struct RoleRow {
 };
 constexpr RoleRow kRoles[] = {
     {qube::Role::kNet, kNetvmFirewall}, {qube::Role::kFirewall, kNetvmFirewall},
-    {qube::Role::kVpn, kNetvmFirewall}, {qube::Role::kTor, kTor},
+    {qube::Role::kVpn, kVpn},           {qube::Role::kTor, kTor},
     {qube::Role::kApp, kApp},
 };
 

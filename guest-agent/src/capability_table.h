@@ -3,6 +3,7 @@
 // role is its module's capability plus one row here.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,10 @@ struct CapabilityDeps {
   // Hostname refresh floor: firewall::kMinRefresh, lower only in tests
   // (qnet-agent-test --refresh-floor).
   std::chrono::seconds refresh_floor = firewall::kMinRefresh;
+  // The vpn capability's: endpoint names resolved in the qube, and whether
+  // this kernel can make a WireGuard link.
+  std::function<std::vector<IpAddr>(const std::string&)> resolve_host;
+  bool kernel_wireguard = false;
 };
 
 using CapabilityList = std::vector<std::unique_ptr<qube::Capability>>;
