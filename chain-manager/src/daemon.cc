@@ -18,6 +18,7 @@
 #include "qnet/qube/label.h"
 #include "qnet/qube/role.h"
 #include "verify.h"
+#include "vpn_admin.h"
 
 namespace qnet::chain {
 
@@ -66,6 +67,7 @@ Status Daemon::Restore() {
   QNET_ASSIGN_OR_RETURN(config::ChainSpec spec,
                         config::ParseChainText(chain_text, j.value("chain_path", ""), registry_));
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
+  QNET_TRY(AttachVpnSections(plan, spec));
   for (const auto& q : j.value("qubes", nlohmann::json::array())) {
     std::string name = q.value("name", "");
     auto adopted = QubeProcess::Adopt(inst_, name, q.value("pid", 0), q.value("start_time", 0ULL));
@@ -105,6 +107,7 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
 
 Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) {
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
+  QNET_TRY(AttachVpnSections(plan, spec));
   QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
   if (plan.lab) {
     QNET_ASSIGN_OR_RETURN(lab_, LabRuntime::Start(inst_, opts_.bin_dir + "/qnet-lab", plan.ipv6));
@@ -116,7 +119,8 @@ Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) 
                   .hold_lockdown_seconds = q.spec.name == opts_.hold_qube ? opts_.hold_seconds : 0,
                   .refresh_floor_seconds = opts_.refresh_floor_seconds,
                   .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
-                  .template_dir = q.spec.template_dir};
+                  .template_dir = q.spec.template_dir,
+                  .tun = q.spec.role == qube::Role::kVpn};
     QNET_ASSIGN_OR_RETURN(auto proc, QubeProcess::Spawn(inst_, p));
     qubes_[q.spec.name] = std::move(proc);
   }

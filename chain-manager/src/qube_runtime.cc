@@ -86,6 +86,7 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
   } else {
     args.insert(args.end(), {"--template", p.template_dir});
   }
+  if (p.tun) args.insert(args.end(), {"--tun", "on"});
 #ifdef QNET_TEST_HOOKS
   if (p.hold_lockdown_seconds > 0) {
     args.push_back("--hold-lockdown");

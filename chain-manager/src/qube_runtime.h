@@ -23,6 +23,7 @@ struct SpawnParams {
   int refresh_floor_seconds = 0;  // test hook (0: the agent's own floor)
   std::string agent_path;         // qnet-agent
   std::string template_dir;       // a root tree; empty: the host template
+  bool tun = false;               // /dev/net/tun in the qube's view (vpn qubes)
 };
 
 // Where a qube's files and ids come from: its sticky host id range, its
