@@ -101,6 +101,33 @@ TEST_F(VpnChain, WireguardGo_RunsSupervisedInItsOwnNetns_AndComesBackAfterSigkil
       << "a restarted wireguard-go keeps its network namespace";
 }
 
+TEST_F(VpnChain, WireguardGo_SurvivesAnAgentCrashUntouched) {
+  int wg = WaitForWireguardGo(-1, 10s);
+  ASSERT_GT(wg, 0);
+  auto agents = [] {
+    std::vector<int> out;
+    for (int p : FindPids({"--qube", "sys-vpn", "--instance", inst_->name()}))
+      if (Argv(p).size() > 1 && Argv(p)[1] == "agent") out.push_back(p);
+    return out;
+  };
+  auto before = agents();
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(::kill(before[0], SIGKILL), 0);
+  // The init starts a new agent, which publishes the same wanted list: the
+  // daemon is neither stopped nor restarted.
+  auto end = std::chrono::steady_clock::now() + 10s;
+  std::vector<int> after;
+  while (std::chrono::steady_clock::now() < end) {
+    after = agents();
+    if (after.size() == 1 && after[0] != before[0]) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_NE(after[0], before[0]) << "the agent did not come back";
+  std::this_thread::sleep_for(2s);  // the new agent's first ticks
+  EXPECT_EQ(WireguardGo(), wg) << "wireguard-go must outlive an agent crash unrestarted";
+}
+
 TEST_F(VpnChain, KillSwitch_WorkReachesNothingWithoutATunnel) {
   // Positive control: the vpn qube's netvm reaches the lab's web server.
   auto control = inst_->Exec("sys-firewall", {"curl", "-s", "-m", "5", "http://203.0.113.10/"});
