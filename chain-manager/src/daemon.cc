@@ -13,6 +13,7 @@
 #include "qnet/config/topology.h"
 #include "qnet/qube/label.h"
 #include "qnet/qube/role.h"
+#include "vpn_admin.h"
 
 namespace qnet::chain {
 
@@ -70,6 +71,7 @@ Status Daemon::Restore() {
   QNET_ASSIGN_OR_RETURN(config::ChainSpec spec,
                         config::ParseChainText(chain_text, j.value("chain_path", ""), registry_));
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
+  QNET_TRY(AttachVpnSections(plan, spec));
   for (const auto& d : j.value("disposables", nlohmann::json::array())) {
     const std::string name = d.value("name", "");
     if (plan.Find(name)) continue;
@@ -131,6 +133,7 @@ Result<std::string> Daemon::Up(const std::string& display_path, const std::strin
 
 Status Daemon::UpLocked(const config::ChainSpec& spec, const std::string& text) {
   QNET_ASSIGN_OR_RETURN(Plan plan, BuildPlan(spec, clock_.UnixNow()));
+  QNET_TRY(AttachVpnSections(plan, spec));
   QNET_TRY(MakeDirs(inst_.runtime_dir(), 0700));
   // Spawn every qube at once; each agent locks its qube down on its own.
   for (const QubePlan& q : plan.qubes) {
@@ -184,7 +187,8 @@ SpawnParams Daemon::SpawnParamsFor(const QubePlan& q) const {
       .agent_path = opts_.bin_dir + "/" + opts_.agent_program,
       .template_dir = TemplateDir(q.spec.template_dir),
       .disposable = q.disposable,
-      .template_writable = q.template_writable};
+      .template_writable = q.template_writable,
+      .tun = q.spec.role == qube::Role::kVpn};
 }
 
 Status Daemon::ConfigureLocked(const QubePlan& q) {

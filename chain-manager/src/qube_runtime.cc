@@ -105,6 +105,7 @@ Result<std::unique_ptr<QubeProcess>> QubeProcess::Spawn(const Instance& inst,
   containment.template_writable = p.template_writable;
   QNET_ASSIGN_OR_RETURN(UniqueFd containment_fd, runtime::ContainmentFd(containment));
   const int containment_raw = containment_fd.get();
+  if (p.tun) args.insert(args.end(), {"--tun", "on"});
 #ifdef QNET_TEST_HOOKS
   if (p.hold_lockdown_seconds > 0) {
     args.push_back("--hold-lockdown");

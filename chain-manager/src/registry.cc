@@ -13,6 +13,7 @@ config::KeyRegistry BuildKeyRegistry() {
   Status s = r.Add(firewall::FirewallKeyRule());
   if (s) s = r.Add(vpn::WireguardKeyRule());
   if (s) s = r.Add(tor::TorKeyRule());
+  if (s) s = r.Add(vpn::BackendKeyRule());
   if (!s) spdlog::critical("key registry: {}", s.error().message());
   return r;
 }

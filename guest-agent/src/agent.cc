@@ -56,6 +56,13 @@ CapabilityHost Agent::MakeHost(qube::Role role) {
   deps.id_base = opts_.id_base;
   if (opts_.refresh_floor_seconds > 0)
     deps.refresh_floor = std::chrono::seconds(opts_.refresh_floor_seconds);
+  deps.resolve_host = [resolve = deps_.resolve](const std::string& host) {
+    std::vector<IpAddr> out;
+    firewall::Resolution r = resolve(host, /*ipv6=*/true);
+    for (const firewall::ResolvedAddress& a : r.addresses) out.push_back(a.addr);
+    return out;
+  };
+  deps.kernel_wireguard = deps_.kernel_wireguard;
   return CapabilityHost(deps_.nft, CapabilitiesFor(role, deps));
 }
 

@@ -26,6 +26,8 @@ struct AgentDeps {
   nft::Committer& nft;  // sends every rule change
   firewall::Resolver resolve;
   const Clock& clock;
+  // Whether this kernel can make WireGuard links (probed by main).
+  bool kernel_wireguard = false;
 };
 
 class Agent {

@@ -5,6 +5,7 @@
 #include "closed_capabilities.h"
 #include "netvm_capability.h"
 #include "qnet/tor/capability.h"
+#include "qnet/vpn/capability.h"
 
 namespace qnet::agent {
 namespace {
@@ -23,13 +24,20 @@ std::unique_ptr<qube::Capability> Tor(const CapabilityDeps& d) {
       d.clock, std::make_unique<tor::TorCapability>(
                    d.nft, tor::TorCapabilityParams{.id_base = d.id_base, .paths = d.tor_paths}));
 }
+std::unique_ptr<qube::Capability> Vpn(const CapabilityDeps& d) {
+  return std::make_unique<vpn::VpnCapability>(vpn::VpnDeps{
+      .qube = d.qube, .resolve = d.resolve_host, .kernel_wireguard = d.kernel_wireguard});
+}
 std::unique_ptr<qube::Capability> App(const CapabilityDeps&) {
   return std::make_unique<AppCapability>();
 }
 
 // Every network-providing qube enforces its clients' firewall rules, as in
-// Qubes. The vpn role gets its kill switch here once vpn-proxy provides it.
+// Qubes. The vpn role's kill switch comes first: its guards drop before the
+// netvm's accepts (netvm-output accepts all, netvm-prerouting DNATs DNS
+// upstream) could act.
 constexpr Factory kNetvmFirewall[] = {Netvm, Firewall};
+constexpr Factory kVpn[] = {Vpn, Netvm, Firewall};
 constexpr Factory kTor[] = {Tor};
 constexpr Factory kApp[] = {App};
 
@@ -39,7 +47,7 @@ struct RoleRow {
 };
 constexpr RoleRow kRoles[] = {
     {qube::Role::kNet, kNetvmFirewall}, {qube::Role::kFirewall, kNetvmFirewall},
-    {qube::Role::kVpn, kNetvmFirewall}, {qube::Role::kTor, kTor},
+    {qube::Role::kVpn, kVpn},           {qube::Role::kTor, kTor},
     {qube::Role::kApp, kApp},
 };
 

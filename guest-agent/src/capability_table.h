@@ -3,6 +3,7 @@
 // role is its module's capability plus one row here.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ struct CapabilityDeps {
   uint32_t id_base = 0;
   // Where the gateway's tor lives in the qube (tests point it elsewhere).
   tor::GatewayPaths tor_paths;
+  // The vpn capability's: endpoint names resolved in the qube, and whether
+  // this kernel can make a WireGuard link.
+  std::function<std::vector<IpAddr>(const std::string&)> resolve_host;
+  bool kernel_wireguard = false;
 };
 
 using CapabilityList = std::vector<std::unique_ptr<qube::Capability>>;

@@ -112,6 +112,7 @@ Result<QubeNamespaces> SetUpContainment(const Options& opts) {
   spec.template_writable = c.template_writable;
   spec.run_share = "/run/qnet-qube";
   spec.stage_dir = "/run/qnet-stage";
+  spec.tun = opts.tun;
   QNET_TRY(MakeDirs(spec.stage_dir, 0700));
   QubeNamespaces ns;
   QNET_ASSIGN_OR_RETURN(ns.userns, runtime::CreateQubeUserns(c.id_base));

@@ -6,6 +6,7 @@
 #include "agent.h"
 #include "init.h"
 #include "qnet/base/log.h"
+#include "qnet/vpn/wg_genl.h"
 #include "resolver.h"
 
 int main(int argc, char** argv) {
@@ -22,9 +23,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   qnet::nft::SocketCommitter nft(*nf);
+  // The vpn role's automatic backend: the kernel's when its WireGuard
+  // family answers, else wireguard-go.
+  bool kernel_wg = false;
+  if (auto genl = qnet::netlink::Socket::Open(NETLINK_GENERIC))
+    kernel_wg = qnet::vpn::KernelWg::Open(std::move(*genl)).has_value();
   const qnet::SystemClock clock;
-  return qnet::agent::Agent(
-             std::move(*opts),
-             {.nf = *nf, .nft = nft, .resolve = qnet::agent::ResolveName, .clock = clock})
+  return qnet::agent::Agent(std::move(*opts), {.nf = *nf,
+                                               .nft = nft,
+                                               .resolve = qnet::agent::ResolveName,
+                                               .clock = clock,
+                                               .kernel_wireguard = kernel_wg})
       .Run();
 }

@@ -3,6 +3,7 @@
 #include "qnet/firewall/nft_names.h"
 #include "qnet/nft/match.h"
 #include "qnet/qube/address.h"
+#include "qnet/vpn/capability.h"
 
 namespace qnet::agent {
 namespace {
@@ -60,8 +61,15 @@ void FillNetvmRules(const qube::AgentConfig& c, qube::CapabilityRules& out) {
   r.push_back(R("netvm-forward",
                 Concat(OifNamePrefix("vif"), CtStateIn(kCtEstablished | kCtRelated), Accept())));
   r.push_back(R("netvm-forward", Concat(CtStateInvalid(), Drop())));
-  r.push_back(R("netvm-forward",
-                Concat(IifNamePrefix("vif"), OifName(uplink), Goto(firewall::kForwardChain))));
+  // A vpn qube's clients leave by the tunnel (either backend's link; the
+  // vpn capability's guard before this has dropped all else), never eth0.
+  std::vector<std::string> out_links = {uplink};
+  if (c.role == qube::Role::kVpn)
+    out_links = {std::string(vpn::TunnelLink(vpn::Backend::kUserspace)),
+                 std::string(vpn::TunnelLink(vpn::Backend::kKernel))};
+  for (const std::string& out : out_links)
+    r.push_back(R("netvm-forward",
+                  Concat(IifNamePrefix("vif"), OifName(out), Goto(firewall::kForwardChain))));
   r.push_back(R("netvm-forward", Concat(IifNamePrefix("vif"), Count(), Drop())));
 
   // Input: a client reaches its netvm only for DNS and ICMP.

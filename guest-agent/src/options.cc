@@ -46,6 +46,13 @@ const std::map<std::string, Setter, std::less<>>& Flags() {
          o.ipv6 = v == "routed";
          return OkStatus();
        }},
+      {"--tun",
+       [](Options& o, std::string_view v) -> Status {
+         if (v != "off" && v != "on")
+           return Fail(Errc::kInvalidArgument, fmt::format("--tun: '{}' is not on|off", v));
+         o.tun = v == "on";
+         return OkStatus();
+       }},
 #ifdef QNET_TEST_HOOKS
       {"--hold-lockdown",
        [](Options& o, std::string_view v) -> Status {
@@ -87,6 +94,10 @@ std::vector<std::string> Options::ToArgv(const std::string& program,
                                    "--user",       std::to_string(user_uid)};
   // The containment (host paths, id base) is the init's alone, read from
   // its fd: nothing of it reaches the agent's command line.
+  if (tun) {
+    argv.push_back("--tun");
+    argv.push_back("on");
+  }
 #ifdef QNET_TEST_HOOKS
   if (hold_lockdown_seconds > 0) {
     argv.push_back("--hold-lockdown");

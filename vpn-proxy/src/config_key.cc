@@ -19,4 +19,20 @@ config::KeyRule WireguardKeyRule() {
                          .validate = ValidateWireguardKey};
 }
 
+Status ValidateBackendKey(const config::Value& value, const config::SourcePos&) {
+  if (!value.is_string() || (value.as_string() != "kernel" && value.as_string() != "userspace"))
+    return Fail(Errc::kInvalidArgument,
+                fmt::format("expected \"kernel\" or \"userspace\" (leave it out for automatic), "
+                            "got {}",
+                            value.is_string() ? fmt::format("\"{}\"", value.as_string())
+                                              : std::string(config::KindName(value.kind()))));
+  return OkStatus();
+}
+
+config::KeyRule BackendKeyRule() {
+  return config::KeyRule{.key = std::string(kBackendKeyName),
+                         .roles = {qube::Role::kVpn},
+                         .validate = ValidateBackendKey};
+}
+
 }  // namespace qnet::vpn

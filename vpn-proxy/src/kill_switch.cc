@@ -186,7 +186,7 @@ Result<KillSwitchRules> CompileKillSwitch(const KillSwitchInput& in) {
   for (const std::string* name : {&in.uplink, &in.tunnel})
     if (name->starts_with(kVifPrefix))
       return bad(fmt::format("{}: \"vif\" names are the clients' links", *name));
-  if (in.endpoints.empty()) return bad("no endpoint to let out");
+  if (in.endpoints.empty() && !in.closed) return bad("no endpoint to let out");
   return Builder(in).Build();
 }
 

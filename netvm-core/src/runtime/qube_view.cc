@@ -210,8 +210,17 @@ Status MinimalDev(const std::string& root, uint32_t base, bool tun) {
   for (const char* d : {"null", "zero", "full", "random", "urandom", "tty"})
     QNET_TRY(BindDevice(root, d));
   if (tun) {
+    // A node of its own, owned by the qube's root (the host's is often 0600
+    // root, over which the qube's root has no DAC override). Opening it
+    // gives nothing by itself: a TUN device needs CAP_NET_ADMIN over the
+    // network namespace, which the qube's root holds only in a namespace
+    // its own user namespace owns (a supervised service's).
     QNET_TRY(Mkdir(dev + "/net"));
-    QNET_TRY(BindDevice(root, "net/tun"));
+    const std::string node = dev + "/net/tun";
+    if (::mknod(node.c_str(), S_IFCHR | 0600, ::makedev(10, 200)) != 0)
+      return Fail(ErrnoError(fmt::format("mknod {}", node), errno));
+    if (::chown(node.c_str(), base, base) != 0)
+      return Fail(ErrnoError(fmt::format("chown {}", node), errno));
   }
   QNET_TRY(Mkdir(dev + "/pts"));
   QNET_TRY(Mount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,

@@ -47,7 +47,7 @@ TEST(CapabilityTable, EachRoleRunsItsCapabilitiesInOrder) {
   const std::vector<std::string> netvm_firewall = {"netvm", "firewall"};
   EXPECT_EQ(Names(Role::kNet), netvm_firewall);
   EXPECT_EQ(Names(Role::kFirewall), netvm_firewall);
-  EXPECT_EQ(Names(Role::kVpn), netvm_firewall);
+  EXPECT_EQ(Names(Role::kVpn), (std::vector<std::string>{"vpn", "netvm", "firewall"}));
   EXPECT_EQ(Names(Role::kTor), std::vector<std::string>{"tor"});
   EXPECT_EQ(Names(Role::kApp), std::vector<std::string>{"app"});
 }

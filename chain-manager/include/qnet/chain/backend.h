@@ -59,6 +59,7 @@ struct SpawnParams {
   // The template tree itself is the qube's writable / (a template qube,
   // `qnet template run`): its changes persist in the tree.
   bool template_writable = false;
+  bool tun = false;  // /dev/net/tun in the qube's view (vpn qubes)
 };
 
 // How a backend finds a running qube again after qnetd restarts; kept in

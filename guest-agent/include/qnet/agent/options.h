@@ -20,6 +20,7 @@ struct Options {
   int control_fd = -1;  // qnetd's end of the control socket pair
   int listen_fd = -1;   // listening socket qnetd reconnects to after a restart
   bool ipv6 = false;    // chain ipv6 = "routed"
+  bool tun = false;     // /dev/net/tun in the qube's view (vpn qubes: --tun on)
   // Test hooks: flags that only qnet-agent-test (QNET_TEST_HOOKS) accepts;
   // the shipped agent refuses them as unknown.
   int hold_lockdown_seconds = 0;  // wait before creating the table

@@ -16,4 +16,10 @@ Status ValidateWireguardKey(const config::Value& value, const config::SourcePos&
 
 config::KeyRule WireguardKeyRule();
 
+// `backend = "kernel" | "userspace"` forces a WireGuard backend (default:
+// kernel when the kernel can make a wireguard link, else userspace).
+inline constexpr std::string_view kBackendKeyName = "backend";
+Status ValidateBackendKey(const config::Value& value, const config::SourcePos& key_pos);
+config::KeyRule BackendKeyRule();
+
 }  // namespace qnet::vpn

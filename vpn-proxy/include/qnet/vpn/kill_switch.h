@@ -70,6 +70,9 @@ struct KillSwitchInput {
   std::vector<SocketAddr> endpoints;  // resolved, one or more per peer
   bool chain_routes_ipv6 = false;     // the chain file's ipv6 = "routed"
   std::optional<uint32_t> fwmark;     // kernel: the device's fwmark, if set
+  // The endpoints are not known yet (a name not resolved): no endpoint is
+  // let out, the sets stay empty, and `endpoints` may be empty.
+  bool closed = false;
 };
 
 struct KillSwitchRules {
@@ -80,7 +83,7 @@ struct KillSwitchRules {
 };
 
 // kInvalidArgument (naming the field) for a missing config, a bad interface
-// name, the uplink used as the tunnel, or no endpoint: a kill switch that
+// name, the uplink used as the tunnel, or no endpoint (unless closed): a kill switch that
 // lets nothing out would still be safe, but it is a configuration mistake.
 Result<KillSwitchRules> CompileKillSwitch(const KillSwitchInput& in);
 
