@@ -65,7 +65,7 @@ void FuzzDecoder(std::string_view data) {
       Check(data.substr(consumed.size(), encoded->size()) == *encoded);
       consumed += *encoded;
       FuzzPayloads(frame);
-      Status step = session.OnFrame(frame);
+      qnet::Status step = session.OnFrame(frame);
       Check(!(poisoned && step.ok()));
       poisoned = poisoned || !step.ok();
       if (session.version()) Check(*session.version() >= kMinProtocolVersion);
