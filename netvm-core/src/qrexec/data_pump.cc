@@ -166,7 +166,6 @@ class Pump {
     if (!read_sources) {
       for (size_t i = 1; i < fds.size(); ++i) fds[i].fd = -1;
     }
-    size_t first_sink = fds.size();
     for (Sink& s : sinks_) {
       fds.push_back({s.fd && s.queued() > 0 ? s.fd.get() : -1, POLLOUT, 0});
     }
@@ -183,9 +182,12 @@ class Pump {
     for (size_t i = 0; i < sources_.size(); ++i) {
       if (fds[1 + i].revents & (POLLIN | POLLHUP | POLLERR)) QNET_TRY(ReadSource(sources_[i]));
     }
-    for (size_t i = 0; i < sinks_.size(); ++i) {
-      if (fds[first_sink + i].revents & (POLLOUT | POLLERR | POLLHUP)) WriteSink(sinks_[i]);
+    // Move what was just queued without another poll round: most of the
+    // time the other side has room.
+    for (Sink& sink : sinks_) {
+      if (sink.fd && sink.queued() > 0) WriteSink(sink);
     }
+    if (!OutFlushed()) QNET_TRY(WriteChannel());
     return OkStatus();
   }
 
@@ -214,18 +216,26 @@ class Pump {
     return OkStatus();
   }
 
+  // Reads until the socket is empty or a sink's queue is full.
   Status ReadChannel() {
     read_buffer_.resize(kSocketReadSize);
-    ssize_t n = ::recv(channel_.get(), read_buffer_.data(), read_buffer_.size(), MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return OkStatus();
-      return Fail(ErrnoError("data channel: recv", errno));
+    while (!channel_eof_ && SinksHaveRoom()) {
+      ssize_t n = ::recv(channel_.get(), read_buffer_.data(), read_buffer_.size(), MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return OkStatus();
+        return Fail(ErrnoError("data channel: recv", errno));
+      }
+      if (n == 0) {
+        channel_eof_ = true;
+        return decoder_.Finish();
+      }
+      decoder_.Feed(std::string_view(read_buffer_.data(), static_cast<size_t>(n)));
+      QNET_TRY(DispatchFrames());
     }
-    if (n == 0) {
-      channel_eof_ = true;
-      return decoder_.Finish();
-    }
-    decoder_.Feed(std::string_view(read_buffer_.data(), static_cast<size_t>(n)));
+    return OkStatus();
+  }
+
+  Status DispatchFrames() {
     while (true) {
       QNET_ASSIGN_OR_RETURN(std::optional<Frame> frame, decoder_.Next());
       if (!frame) return OkStatus();
@@ -234,6 +244,9 @@ class Pump {
         if (sink.type != frame->type) continue;
         if (frame->payload.empty()) {
           sink.eof = true;
+        } else if (sink.fd && sink.queued() == 0) {
+          sink.queue = std::move(frame->payload);
+          sink.offset = 0;
         } else if (sink.fd) {
           sink.queue += frame->payload;
         }
@@ -241,16 +254,25 @@ class Pump {
     }
   }
 
+  // Reads chunks straight into the outgoing queue, behind their header,
+  // until the source is empty or the queue is full.
   Status ReadSource(Source& source) {
     size_t chunk = MaxDataChunk(*session_.version());
-    read_buffer_.resize(chunk);
-    ssize_t n = ::read(source.fd.get(), read_buffer_.data(), chunk);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return OkStatus();
-      return Fail(ErrnoError(fmt::format("read for {}", MsgTypeName(source.type)), errno));
+    while (source.fd && out_.size() - out_offset_ < kHighWater) {
+      size_t at = out_.size();
+      out_.resize(at + kHeaderSize + chunk);
+      ssize_t n = ::read(source.fd.get(), out_.data() + at + kHeaderSize, chunk);
+      if (n < 0) {
+        int err = errno;
+        out_.resize(at);
+        if (err == EAGAIN || err == EINTR) return OkStatus();
+        return Fail(ErrnoError(fmt::format("read for {}", MsgTypeName(source.type)), err));
+      }
+      std::string header = EncodeHeader({source.type, static_cast<uint32_t>(n)});
+      out_.replace(at, kHeaderSize, header);
+      out_.resize(at + kHeaderSize + static_cast<size_t>(n));
+      if (n == 0) source.fd.reset();  // its EOF is queued
     }
-    QueueFrame(source.type, std::string_view(read_buffer_.data(), static_cast<size_t>(n)));
-    if (n == 0) source.fd.reset();  // its EOF is queued
     return OkStatus();
   }
 
