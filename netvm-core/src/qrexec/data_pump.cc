@@ -169,7 +169,7 @@ class Pump {
     for (Sink& s : sinks_) {
       fds.push_back({s.fd && s.queued() > 0 ? s.fd.get() : -1, POLLOUT, 0});
     }
-    if (channel_events == 0 && !read_sources && !SinksPending()) {
+    if (channel_events == 0 && (!read_sources || AllSourcesClosed()) && !SinksPending()) {
       return Fail(Errc::kUnavailable, "data channel: closed before the call ended");
     }
     std::optional<std::chrono::milliseconds> left = deadline_.Remaining();
@@ -227,7 +227,12 @@ class Pump {
       }
       if (n == 0) {
         channel_eof_ = true;
-        return decoder_.Finish();
+        QNET_TRY(decoder_.Finish());
+        if (!session_.finished()) {
+          return Fail(Errc::kUnavailable,
+                      "data channel: the peer closed it before the end of the call");
+        }
+        return OkStatus();
       }
       decoder_.Feed(std::string_view(read_buffer_.data(), static_cast<size_t>(n)));
       QNET_TRY(DispatchFrames());
