@@ -203,6 +203,15 @@ class Pump {
                        MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) return OkStatus();
+      // A service may end without reading all its input (as in Qubes): the
+      // requester stops sending and still reads what the service sent; the
+      // exit code decides whether the call ended or broke.
+      if ((errno == EPIPE || errno == ECONNRESET) && session_.inbound() == Route::kFromService) {
+        out_.clear();
+        out_offset_ = 0;
+        for (Source& source : sources_) source.fd.reset();
+        return OkStatus();
+      }
       return Fail(ErrnoError("data channel: send", errno));
     }
     out_offset_ += static_cast<size_t>(n);
@@ -221,11 +230,11 @@ class Pump {
     read_buffer_.resize(kSocketReadSize);
     while (!channel_eof_ && SinksHaveRoom()) {
       ssize_t n = ::recv(channel_.get(), read_buffer_.data(), read_buffer_.size(), MSG_DONTWAIT);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) return OkStatus();
-        return Fail(ErrnoError("data channel: recv", errno));
-      }
-      if (n == 0) {
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return OkStatus();
+      // A peer that closes with our bytes unread resets the socket, after
+      // everything it sent has been read: an end like EOF.
+      if (n < 0 && errno != ECONNRESET) return Fail(ErrnoError("data channel: recv", errno));
+      if (n <= 0) {
         channel_eof_ = true;
         QNET_TRY(decoder_.Finish());
         if (!session_.finished()) {

@@ -116,7 +116,8 @@ TEST_F(QrexecServiceExec, MissingProgramAnswers127WithEmptyStreams) {
   EXPECT_EQ(missing.out, "");
   EXPECT_EQ(missing.err, "");
   Outcome present = Call({"qubes.Present", "", "work", "vault"}, "");
-  ASSERT_TRUE(present.code.has_value());
+  ASSERT_TRUE(present.code.has_value()) << present.code.error().message();
+  ASSERT_TRUE(present.served.ok()) << present.served.error().message();
   EXPECT_EQ(*present.code, 0);
   EXPECT_EQ(present.out, "here\n");
 }
