@@ -8,12 +8,13 @@
 // nothing else (qnet's own extra, file descriptors passed with a command on
 // its control channel, exists only on this transport).
 //
-// A Xen vchan transport (libxenvchan, in Debian's libxen-dev) is not built:
-// see the module README.
+// The Xen vchan transport (libxenvchan, Debian's libxen-dev) is compiled when
+// the library is found and cannot run outside Xen: see the module README.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -69,5 +70,13 @@ class UnixSocketTransport : public Transport {
  private:
   std::string dir_;
 };
+
+// Xen vchans through libxenvchan, named as Qubes' libvchan-xen names them
+// (server: xenstore "data/vchan/<client>/<port>"; client:
+// "/local/domain/<server>/data/vchan/<client>/<port>"). Each vchan is bridged
+// to a socket pair by a thread of its own, so callers see a stream fd as with
+// the socket transport. kUnavailable "built without libxenvchan" when qnet
+// was built without the library; never run by the tests (no Xen here).
+Result<std::unique_ptr<Transport>> MakeXenVchanTransport();
 
 }  // namespace qnet::qrexec
