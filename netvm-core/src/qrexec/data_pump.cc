@@ -98,6 +98,10 @@ class Pump {
 
   Status Start() {
     QNET_TRY(SetNonBlocking(channel_.get()));
+    // Room for a few queues' worth in flight means fewer wake-ups per byte;
+    // the kernel caps it at net.core.wmem_max, and a failure only costs speed.
+    int buffer = static_cast<int>(4 * kHighWater);
+    (void)::setsockopt(channel_.get(), SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
     for (Source& s : sources_) QNET_TRY(SetNonBlocking(s.fd.get()));
     for (Sink& s : sinks_) {
       if (s.fd) QNET_TRY(SetNonBlocking(s.fd.get()));
