@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "qnet/qrexec/frame.h"
 #include "qnet/qrexec/session.h"
+#include "qnet/qrexec/transport.h"
 
 namespace qnet::qrexec {
 namespace {
@@ -140,6 +142,51 @@ TEST_F(QrexecServiceExec, CatEchoes20MBThroughTheDataChannel) {
   EXPECT_EQ(*o.code, 0);
   EXPECT_EQ(o.out.size(), input.size());
   EXPECT_TRUE(o.out == input);
+}
+
+// Two processes, as between two qubes: the service side in a child process
+// (which runs the program, a third one) serves a call on a Qubes-named
+// socket; the parent is the requester.
+TEST_F(QrexecServiceExec, CallBetweenTwoProcessesOverANamedVchanSocket) {
+  Script(qubes_dir_, "qubes.Cat", "cat; echo done >&2; exit 5");
+  UnixSocketTransport transport(root_);
+  VchanAddress address{0, 7, kFirstDataPort};
+  // No thread runs in this test when it forks, so the child may allocate.
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Result<UniqueFd> ch = transport.Accept(address, 30s);
+    if (!ch) ::_exit(90);
+    Status s = ServeProgram(std::move(*ch), Dirs(), {"qubes.Cat", "", "work", "vault"}, 30s);
+    ::_exit(s.ok() ? 0 : 91);
+  }
+  std::string input(8 << 20, 'z');
+  Result<UniqueFd> ch = transport.Connect(address, 30s);
+  ASSERT_TRUE(ch.has_value()) << ch.error().message();
+  auto [in, in_writer] = SocketPair();
+  auto [out_reader, out] = SocketPair();
+  auto [err_reader, err] = SocketPair();
+  std::thread writer([&input, fd = std::move(in_writer)] {
+    (void)::send(fd.get(), input.data(), input.size(), MSG_NOSIGNAL);
+  });
+  std::string got_out, got_err;
+  std::thread out_thread(
+      [&got_out, fd = std::move(out_reader)] { got_out = ReadAll(fd.get()).value_or(""); });
+  std::thread err_thread(
+      [&got_err, fd = std::move(err_reader)] { got_err = ReadAll(fd.get()).value_or(""); });
+  Result<int32_t> code =
+      RunRequester(std::move(*ch), std::move(in), std::move(out), std::move(err), 30s);
+  writer.join();
+  out_thread.join();
+  err_thread.join();
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_TRUE(code.has_value()) << code.error().message();
+  EXPECT_EQ(*code, 5);
+  EXPECT_EQ(got_out.size(), input.size());
+  EXPECT_TRUE(got_out == input);
+  EXPECT_EQ(got_err, "done\n");
 }
 
 }  // namespace
