@@ -192,7 +192,7 @@ class PolicyParser {
 
  private:
   Status ParseLine(const std::vector<std::string_view>& w, const PolicyLocation& where, int depth) {
-    if (w[0].front() == '!') return ParseDirective(w, where, depth);
+    if (w[0].front() == '!') return ParseDirective(w, depth);
     if (w.size() < 5) {
       return Fail(
           Errc::kInvalidArgument,
@@ -217,8 +217,7 @@ class PolicyParser {
     return OkStatus();
   }
 
-  Status ParseDirective(const std::vector<std::string_view>& w, const PolicyLocation& where,
-                        int depth) {
+  Status ParseDirective(const std::vector<std::string_view>& w, int depth) {
     auto arity = [&](size_t n) -> Status {
       if (w.size() == n) return OkStatus();
       return Fail(Errc::kInvalidArgument,
@@ -241,7 +240,7 @@ class PolicyParser {
       QNET_TRY(arity(4));
       PolicyRule pattern;
       QNET_TRY(ParseService(pattern, w[1], w[2]));
-      return IncludeService(pattern, Join(base_dir_, w[3]), where, depth + 1);
+      return IncludeService(pattern, Join(base_dir_, w[3]));
     }
     return Fail(Errc::kInvalidArgument, fmt::format("unknown directive '{}'", w[0]));
   }
@@ -273,10 +272,7 @@ class PolicyParser {
 
  private:
   // Qubes 4.0's per-service format: SOURCE TARGET ACTION[,PARAM=VALUE...].
-  Status IncludeService(const PolicyRule& pattern, const std::string& path,
-                        const PolicyLocation& where, int depth) {
-    (void)where;
-    (void)depth;
+  Status IncludeService(const PolicyRule& pattern, const std::string& path) {
     Result<std::string> text = source_.ReadFile(path);
     if (!text) {
       return Fail(Errc::kInvalidArgument,
