@@ -5,6 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ccache
   libnftnl-dev libmnl-dev libboost-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libc-ares-dev libpcap-dev libssl-dev
+  libxen-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev clang-format-14
   nftables iproute2 iputils-ping curl tor wireguard-go iperf3 tcpdump graphviz procps psmisc

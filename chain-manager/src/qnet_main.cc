@@ -10,6 +10,7 @@
 #include "dispvm_cli.h"
 #include "firewall_cli.h"
 #include "ls_format.h"
+#include "policy_cli.h"
 #include "qnet/base/fd.h"
 #include "qnet/base/process.h"
 #include "qnet/chain/backend.h"
@@ -352,7 +353,20 @@ int main(int argc, char** argv) {
   tor->add_option("--wait", a.wait, "status: wait up to SECONDS for bootstrap 100%");
   table.emplace_back(tor, CmdTor);
 
+  PolicyCheckArgs pc;
+  auto* policy = app.add_subcommand("policy", "the qrexec policy");
+  policy->require_subcommand(1);
+  auto* check = policy->add_subcommand("check", "print the decision for a call and its rule");
+  check->add_option("--policy-dir", pc.dir, "policy directory (default /etc/qnet/policy.d)");
+  check->add_option("--tag", pc.tags, "QUBE=TAG: QUBE has tag TAG (repeatable)");
+  check->add_option("--type", pc.types, "QUBE=TYPE: QUBE's type (default AppVM)");
+  check->add_option("--default-dispvm", pc.dispvms, "QUBE=NAME: QUBE's @dispvm template");
+  check->add_option("CALL", pc.call, "SERVICE[+ARG]")->required();
+  check->add_option("SOURCE", pc.source)->required();
+  check->add_option("TARGET", pc.target, "a qube, dom0, @default, @dispvm[:NAME]")->required();
+
   CLI11_PARSE(app, argc, argv);
+  if (check->parsed()) return RunPolicyCheck(pc);  // reads files only: no root, no qnetd
   // `qnet firewall QUBE --reload` alone reloads, as qvm-firewall's does.
   if (fw->parsed() && fw->get_subcommands().empty() && a.reload) a.fw.op = "apply";
   if (::geteuid() != 0) {

@@ -23,15 +23,18 @@ constexpr TypeRow kTypes[] = {
     {MsgType::kDataStdout, "MSG_DATA_STDOUT", 0, kMaxDataChunk},
     {MsgType::kDataStderr, "MSG_DATA_STDERR", 0, kMaxDataChunk},
     {MsgType::kDataExitCode, "MSG_DATA_EXIT_CODE", 4, 4},
-    {MsgType::kExecCmdline, "MSG_EXEC_CMDLINE", kExecParamsSize + 1, kMaxExecPayload},
-    {MsgType::kJustExec, "MSG_JUST_EXEC", kExecParamsSize + 1, kMaxExecPayload},
-    {MsgType::kServiceConnect, "MSG_SERVICE_CONNECT", kExecParamsSize + 1, kMaxExecPayload},
+    // exactly kExecParamsSize is the daemon's reply to a client (CheckRoute)
+    {MsgType::kExecCmdline, "MSG_EXEC_CMDLINE", kExecParamsSize, kMaxExecPayload},
+    {MsgType::kJustExec, "MSG_JUST_EXEC", kExecParamsSize, kMaxExecPayload},
+    {MsgType::kServiceConnect, "MSG_SERVICE_CONNECT", kExecParamsSize, kServiceConnectSize},
     {MsgType::kServiceRefused, "MSG_SERVICE_REFUSED", kServiceIdentSize, kServiceIdentSize},
     {MsgType::kTriggerService, "MSG_TRIGGER_SERVICE", kTriggerServiceParamsSize,
      kTriggerServiceParamsSize},
     {MsgType::kConnectionTerminated, "MSG_CONNECTION_TERMINATED", kExecParamsSize, kExecParamsSize},
     {MsgType::kTriggerService3, "MSG_TRIGGER_SERVICE3", kTriggerServiceParams3Size + 1,
      kTriggerServiceParams3Size + kMaxServiceDescriptorLen},
+    {MsgType::kTriggerService4, "MSG_TRIGGER_SERVICE4", kTriggerServiceParams4Size + 1,
+     kTriggerServiceParams4Size + kMaxServiceDescriptorLen},
     {MsgType::kHello, "MSG_HELLO", 4, 4},
 };
 
@@ -96,6 +99,25 @@ Status CheckLength(std::string_view what, MsgType type, size_t len) {
   }
   return ProtocolError(fmt::format("{}: {} bytes is below the minimum of {} for {}", what, len,
                                    limits.min, MsgTypeName(type)));
+}
+
+// The NUL-terminated service descriptor that ends a trigger payload.
+Result<std::string> GetServiceName(std::string_view field, std::string_view name) {
+  if (name.empty() || name.back() != '\0') {
+    return ProtocolError(fmt::format("{}: not NUL-terminated", field));
+  }
+  name.remove_suffix(1);
+  if (name.find('\0') != std::string_view::npos) {
+    return ProtocolError(fmt::format("{}: embedded NUL", field));
+  }
+  if (name.empty()) return ProtocolError(fmt::format("{}: empty", field));
+  return std::string(name);
+}
+
+Status CheckServiceName(std::string_view field, std::string_view name) {
+  QNET_TRY(CheckCharArray(field, name, kMaxServiceDescriptorLen));
+  if (name.empty()) return Fail(Errc::kInvalidArgument, fmt::format("{}: empty", field));
+  return OkStatus();
 }
 
 }  // namespace
@@ -177,6 +199,9 @@ Result<std::string> EncodeExecParams(const ExecParams& params) {
 
 Result<ExecParams> DecodeExecParams(std::string_view payload) {
   QNET_TRY(CheckLength("exec_params", MsgType::kExecCmdline, payload.size()));
+  if (payload.size() == kExecParamsSize) {
+    return ProtocolError("exec_params.cmdline: missing (8 bytes is a daemon's port reply)");
+  }
   std::string_view cmdline = payload.substr(kExecParamsSize);
   if (cmdline.back() != '\0') return ProtocolError("exec_params.cmdline: not NUL-terminated");
   cmdline.remove_suffix(1);
@@ -214,11 +239,7 @@ Result<std::string> EncodeTriggerServiceParams3(const TriggerServiceParams3& par
                           kTargetDomainSize));
   QNET_TRY(
       CheckCharArray("trigger_service_params3.request_id", params.request_id, kServiceIdentSize));
-  QNET_TRY(CheckCharArray("trigger_service_params3.service_name", params.service,
-                          kMaxServiceDescriptorLen));
-  if (params.service.empty()) {
-    return Fail(Errc::kInvalidArgument, "trigger_service_params3.service_name: empty");
-  }
+  QNET_TRY(CheckServiceName("trigger_service_params3.service_name", params.service));
   std::string out;
   PutCharArray(out, params.target_domain, kTargetDomainSize);
   PutCharArray(out, params.request_id, kServiceIdentSize);
@@ -235,25 +256,92 @@ Result<TriggerServiceParams3> DecodeTriggerServiceParams3(std::string_view paylo
   QNET_ASSIGN_OR_RETURN(params.request_id,
                         GetCharArray("trigger_service_params3.request_id",
                                      payload.substr(kTargetDomainSize, kServiceIdentSize)));
-  std::string_view name = payload.substr(kTriggerServiceParams3Size);
-  if (name.back() != '\0') {
-    return ProtocolError("trigger_service_params3.service_name: not NUL-terminated");
-  }
-  name.remove_suffix(1);
-  if (name.find('\0') != std::string_view::npos) {
-    return ProtocolError("trigger_service_params3.service_name: embedded NUL");
-  }
-  if (name.empty()) return ProtocolError("trigger_service_params3.service_name: empty");
-  params.service = std::string(name);
+  QNET_ASSIGN_OR_RETURN(params.service, GetServiceName("trigger_service_params3.service_name",
+                                                       payload.substr(kTriggerServiceParams3Size)));
   return params;
 }
 
-std::vector<std::string_view> ChunkData(std::string_view data) {
-  std::vector<std::string_view> chunks;
-  chunks.reserve((data.size() + kMaxDataChunk - 1) / kMaxDataChunk);
-  for (size_t pos = 0; pos < data.size(); pos += kMaxDataChunk) {
-    chunks.push_back(data.substr(pos, kMaxDataChunk));
+Result<std::string> EncodeTriggerServiceParams4(const TriggerServiceParams4& params) {
+  QNET_TRY(CheckCharArray("trigger_service_params4.source_domain", params.source_domain,
+                          kTargetDomainSize));
+  QNET_TRY(CheckCharArray("trigger_service_params4.target_domain", params.target_domain,
+                          kTargetDomainSize));
+  QNET_TRY(
+      CheckCharArray("trigger_service_params4.request_id", params.request_id, kServiceIdentSize));
+  QNET_TRY(CheckServiceName("trigger_service_params4.service_name", params.service));
+  std::string out;
+  PutCharArray(out, params.source_domain, kTargetDomainSize);
+  PutCharArray(out, params.target_domain, kTargetDomainSize);
+  PutCharArray(out, params.request_id, kServiceIdentSize);
+  out.append(params.service);
+  out.push_back('\0');
+  return out;
+}
+
+Result<TriggerServiceParams4> DecodeTriggerServiceParams4(std::string_view payload) {
+  QNET_TRY(CheckLength("trigger_service_params4", MsgType::kTriggerService4, payload.size()));
+  TriggerServiceParams4 params;
+  QNET_ASSIGN_OR_RETURN(params.source_domain, GetCharArray("trigger_service_params4.source_domain",
+                                                           payload.substr(0, kTargetDomainSize)));
+  QNET_ASSIGN_OR_RETURN(params.target_domain,
+                        GetCharArray("trigger_service_params4.target_domain",
+                                     payload.substr(kTargetDomainSize, kTargetDomainSize)));
+  QNET_ASSIGN_OR_RETURN(params.request_id,
+                        GetCharArray("trigger_service_params4.request_id",
+                                     payload.substr(2 * kTargetDomainSize, kServiceIdentSize)));
+  QNET_ASSIGN_OR_RETURN(params.service, GetServiceName("trigger_service_params4.service_name",
+                                                       payload.substr(kTriggerServiceParams4Size)));
+  return params;
+}
+
+size_t MaxDataChunk(uint32_t version) {
+  return version >= kMinProtocolVersion ? kMaxDataChunk : kMaxDataChunkV2;
+}
+
+std::string EncodeVchanPort(const VchanPort& port) {
+  std::string out;
+  PutU32(out, port.domain);
+  PutU32(out, port.port);
+  return out;
+}
+
+Result<VchanPort> DecodeVchanPort(std::string_view payload) {
+  if (payload.size() != kExecParamsSize) {
+    return ProtocolError(
+        fmt::format("exec_params: {} bytes, a port reply has {}", payload.size(), kExecParamsSize));
   }
+  return VchanPort{GetU32(payload, 0), GetU32(payload, 4)};
+}
+
+Result<std::string> EncodeServiceConnect(const ServiceConnect& connect) {
+  QNET_TRY(CheckCharArray("service_params.ident", connect.ident, kServiceIdentSize));
+  std::string out = EncodeVchanPort(connect.port);
+  PutCharArray(out, connect.ident, kServiceIdentSize);
+  return out;
+}
+
+Result<ServiceConnect> DecodeServiceConnect(std::string_view payload) {
+  if (payload.size() != kServiceConnectSize) {
+    return ProtocolError(
+        fmt::format("service_connect: {} bytes for MSG_SERVICE_CONNECT, expected {}",
+                    payload.size(), kServiceConnectSize));
+  }
+  ServiceConnect connect;
+  connect.port = VchanPort{GetU32(payload, 0), GetU32(payload, 4)};
+  QNET_ASSIGN_OR_RETURN(connect.ident,
+                        GetCharArray("service_params.ident", payload.substr(kExecParamsSize)));
+  return connect;
+}
+
+std::vector<std::string_view> ChunkData(std::string_view data) {
+  return ChunkData(data, kProtocolVersion);
+}
+
+std::vector<std::string_view> ChunkData(std::string_view data, uint32_t version) {
+  size_t chunk = MaxDataChunk(version);
+  std::vector<std::string_view> chunks;
+  chunks.reserve((data.size() + chunk - 1) / chunk);
+  for (size_t pos = 0; pos < data.size(); pos += chunk) chunks.push_back(data.substr(pos, chunk));
   return chunks;
 }
 

@@ -1,11 +1,13 @@
 #include <fmt/format.h>
 
 #include "deadline.h"
+#include "qnet/qrexec/protocol.h"
 #include "qnet/qrexec/service.h"
 
 namespace qnet::qrexec {
 
-Status Handshake(Channel& channel, std::optional<std::chrono::milliseconds> timeout) {
+Result<uint32_t> NegotiateHandshake(Channel& channel,
+                                    std::optional<std::chrono::milliseconds> timeout) {
   Deadline deadline = Deadline::After(timeout);
   // Sending first on both ends cannot deadlock: a HELLO fits any socket buffer.
   if (Status s =
@@ -21,12 +23,13 @@ Status Handshake(Channel& channel, std::optional<std::chrono::milliseconds> time
   }
   Result<PeerInfo> peer = DecodeHello(hello->payload);
   if (!peer) return peer.error().Wrap("qrexec handshake");
-  if (peer->version != kProtocolVersion) {
-    return Fail(Errc::kProtocol,
-                fmt::format("qrexec handshake: peer speaks qrexec protocol version {}, we speak {}",
-                            peer->version, kProtocolVersion));
-  }
-  return OkStatus();
+  Result<uint32_t> version = NegotiateVersion(kProtocolVersion, peer->version);
+  if (!version) return version.error().Wrap("qrexec handshake");
+  return version;
+}
+
+Status Handshake(Channel& channel, std::optional<std::chrono::milliseconds> timeout) {
+  return Status(NegotiateHandshake(channel, timeout));
 }
 
 }  // namespace qnet::qrexec

@@ -66,11 +66,15 @@ Result<CallResult> ReceiveResult(Channel& channel, const Deadline& deadline) {
         break;
       case MsgType::kDataExitCode: {
         QNET_ASSIGN_OR_RETURN(result.exit_code, DecodeExitCode(message.payload));
+        // How a Qubes agent reports a missing service: no output, exit 127.
+        if (result.exit_code == kExitNotFound && total == 0) {
+          return Fail(Errc::kNotFound, "no such service in the peer (exit code 127)");
+        }
         return result;
       }
       case MsgType::kServiceRefused:
         QNET_TRY(DecodeServiceParams(message.payload));
-        return Fail(Errc::kNotFound, "refused by peer (no such service)");
+        return Fail(Errc::kPermissionDenied, "refused by the peer");
       default:
         return Fail(Errc::kProtocol,
                     fmt::format("unexpected {} during a call", MsgTypeName(message.type)));

@@ -27,10 +27,12 @@ Result<std::string> ReadInput(Channel& channel, Timeout idle_timeout) {
   }
 }
 
-Status Refuse(Channel& channel, std::string_view descriptor, Timeout timeout) {
-  QNET_ASSIGN_OR_RETURN(std::string payload,
-                        EncodeServiceParams(descriptor.substr(0, kServiceIdentSize - 1)));
-  return channel.Send(MsgType::kServiceRefused, payload, timeout);
+// What a Qubes agent sends when no service ran: both streams' EOF, then the
+// exit code (125 problem, 127 no such service).
+Status SendNoService(Channel& channel, int32_t exit_code, Timeout timeout) {
+  QNET_TRY(channel.Send(MsgType::kDataStdout, "", timeout));
+  QNET_TRY(channel.Send(MsgType::kDataStderr, "", timeout));
+  return channel.Send(MsgType::kDataExitCode, EncodeExitCode(exit_code), timeout);
 }
 
 Status SendStream(Channel& channel, MsgType type, std::string_view data, Timeout timeout) {
@@ -43,6 +45,7 @@ Status SendReply(Channel& channel, const ServiceReply& reply, Timeout timeout) {
   // Empty DATA_STDOUT: end of stdout, as a Qubes agent reports it.
   QNET_TRY(channel.Send(MsgType::kDataStdout, "", timeout));
   QNET_TRY(SendStream(channel, MsgType::kDataStderr, reply.err, timeout));
+  QNET_TRY(channel.Send(MsgType::kDataStderr, "", timeout));
   return channel.Send(MsgType::kDataExitCode, EncodeExitCode(reply.exit_code), timeout);
 }
 
@@ -92,12 +95,12 @@ Status ServeOne(Channel& channel, const ServiceTable& table, Timeout idle_timeou
 
   Result<RpcCommand> command = ParseCall(*exec);
   if (!command) {
-    QNET_TRY(Refuse(channel, "", idle_timeout));
+    QNET_TRY(SendNoService(channel, kExitProblem, idle_timeout));
     return command.error().Wrap("qrexec serve: refused");
   }
   std::string descriptor = ServiceDescriptor(command->service, command->arg);
   const ServiceHandler* handler = table.Find(command->service);
-  if (handler == nullptr) return Refuse(channel, descriptor, idle_timeout);
+  if (handler == nullptr) return SendNoService(channel, kExitNotFound, idle_timeout);
 
   ServiceRequest request{command->service, command->arg,      command->source,
                          command->user,    std::move(*input), std::move(exec->fds)};

@@ -102,14 +102,17 @@ TEST(QrexecFrameDecoder, OversizedLengthsAreRefusedBeforeThePayloadArrives) {
       {0x190, 65537, "msg_header.len: 65537 bytes exceeds the maximum of 65536 for MSG_DATA_STDIN"},
       {0x191, 0xffffffff,
        "msg_header.len: 4294967295 bytes exceeds the maximum of 65536 for MSG_DATA_STDOUT"},
-      {0x200, 65544,
-       "msg_header.len: 65544 bytes exceeds the maximum of 65543 for MSG_EXEC_CMDLINE"},
+      {0x200, 65536,
+       "msg_header.len: 65536 bytes exceeds the maximum of 65535 for MSG_EXEC_CMDLINE"},
+      {0x202, 41, "msg_header.len: 41 bytes exceeds the maximum of 40 for MSG_SERVICE_CONNECT"},
+      {0x213, 160 + 65001,
+       "msg_header.len: 65161 bytes exceeds the maximum of 65160 for MSG_TRIGGER_SERVICE4"},
       {0x212, 96 + 65001,
        "msg_header.len: 65097 bytes exceeds the maximum of 65096 for MSG_TRIGGER_SERVICE3"},
       {0x300, 5, "msg_header.len: 5 bytes for MSG_HELLO, expected 4"},
       {0x193, 8, "msg_header.len: 8 bytes for MSG_DATA_EXIT_CODE, expected 4"},
       {0x203, 31, "msg_header.len: 31 bytes for MSG_SERVICE_REFUSED, expected 32"},
-      {0x200, 8, "msg_header.len: 8 bytes is below the minimum of 9 for MSG_EXEC_CMDLINE"},
+      {0x200, 7, "msg_header.len: 7 bytes is below the minimum of 8 for MSG_EXEC_CMDLINE"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.message);

@@ -35,7 +35,12 @@ std::vector<WireCase> WireCases() {
       {"just_exec", MsgType::kJustExec, "\x00\x00\x00\x00\x00\x00\x00\x00"s + "user:true\0"s,
        "\x01\x02\x00\x00\x12\x00\x00\x00"s},
       {"service_connect", MsgType::kServiceConnect,
-       "\x07\x00\x00\x00\x02\x02\x00\x00"s + "SOCKET11\0"s, "\x02\x02\x00\x00\x11\x00\x00\x00"s},
+       "\x07\x00\x00\x00\x02\x02\x00\x00"s + "SOCKET11"s + Zeros(24),
+       "\x02\x02\x00\x00\x28\x00\x00\x00"s},
+      {"exec_cmdline_port_reply", MsgType::kExecCmdline, "\x07\x00\x00\x00\x03\x02\x00\x00"s,
+       "\x00\x02\x00\x00\x08\x00\x00\x00"s},
+      {"service_connect_port_reply", MsgType::kServiceConnect, "\x07\x00\x00\x00\x03\x02\x00\x00"s,
+       "\x02\x02\x00\x00\x08\x00\x00\x00"s},
       {"service_refused", MsgType::kServiceRefused, "SOCKET11"s + Zeros(24),
        "\x03\x02\x00\x00\x20\x00\x00\x00"s},
       {"trigger_service", MsgType::kTriggerService,
@@ -46,6 +51,9 @@ std::vector<WireCase> WireCases() {
       {"trigger_service3", MsgType::kTriggerService3,
        "work"s + Zeros(60) + "SOCKET11"s + Zeros(24) + "qubes.Filecopy+\0"s,
        "\x12\x02\x00\x00\x70\x00\x00\x00"s},
+      {"trigger_service4", MsgType::kTriggerService4,
+       "disp1"s + Zeros(59) + "work"s + Zeros(60) + "SOCKET11"s + Zeros(24) + "qubes.Filecopy\0"s,
+       "\x13\x02\x00\x00\xaf\x00\x00\x00"s},
       {"data_stdin", MsgType::kDataStdin, "input"s, "\x90\x01\x00\x00\x05\x00\x00\x00"s},
       {"data_stdin_eof", MsgType::kDataStdin, ""s, "\x90\x01\x00\x00\x00\x00\x00\x00"s},
       {"data_stdout", MsgType::kDataStdout, "out\n"s, "\x91\x01\x00\x00\x04\x00\x00\x00"s},
@@ -80,7 +88,8 @@ TEST(QrexecFrame, EveryTypeEncodesToQubesBytesAndDecodesBack) {
 
 TEST(QrexecFrame, HelloPayloadIsPeerInfoVersion) {
   SKIP_UNLESS_LITTLE_ENDIAN();
-  EXPECT_EQ(EncodeHello({}), "\x03\x00\x00\x00"s);
+  EXPECT_EQ(EncodeHello({}), "\x04\x00\x00\x00"s);
+  EXPECT_EQ(EncodeHello({3}), "\x03\x00\x00\x00"s);
   Result<PeerInfo> info = DecodeHello("\x02\x00\x00\x00"s);
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->version, 2u);
@@ -110,9 +119,10 @@ TEST(QrexecFrame, ExecParamsRefuseMissingOrEmbeddedNul) {
   const Bad cases[] = {
       {Zeros(8) + "abc"s, "exec_params.cmdline: not NUL-terminated"},
       {Zeros(8) + "ab\0c\0"s, "exec_params.cmdline: embedded NUL at offset 2"},
-      {Zeros(8), "exec_params: 8 bytes is below the minimum of 9 for MSG_EXEC_CMDLINE"},
-      {Zeros(8 + 65536),
-       "exec_params: 65544 bytes exceeds the maximum of 65543 for "
+      {Zeros(8), "exec_params.cmdline: missing (8 bytes is a daemon's port reply)"},
+      {Zeros(7), "exec_params: 7 bytes is below the minimum of 8 for MSG_EXEC_CMDLINE"},
+      {Zeros(65536),
+       "exec_params: 65536 bytes exceeds the maximum of 65535 for "
        "MSG_EXEC_CMDLINE"},
   };
   for (const Bad& c : cases) {
@@ -127,8 +137,12 @@ TEST(QrexecFrame, ExecParamsRefuseMissingOrEmbeddedNul) {
   EXPECT_EQ(nul.error().message(), "exec_params.cmdline: contains a NUL byte");
   Result<std::string> too_long = EncodeExecParams({0, 0, std::string(kMaxCmdlineLen, 'a')});
   ASSERT_FALSE(too_long.has_value());
-  EXPECT_EQ(too_long.error().message(), "exec_params.cmdline: 65535 bytes, at most 65534 fit");
-  EXPECT_TRUE(EncodeExecParams({0, 0, std::string(kMaxCmdlineLen - 1, 'a')}).has_value());
+  EXPECT_EQ(too_long.error().message(), "exec_params.cmdline: 65527 bytes, at most 65526 fit");
+  // The largest command fills the daemon's MAX_QREXEC_CMD_LEN payload exactly.
+  Result<std::string> largest = EncodeExecParams({0, 0, std::string(kMaxCmdlineLen - 1, 'a')});
+  ASSERT_TRUE(largest.has_value());
+  EXPECT_EQ(largest->size(), 65535u);
+  EXPECT_TRUE(DecodeExecParams(*largest).has_value());
 }
 
 TEST(QrexecFrame, ExitCodeIsInt32) {
@@ -176,6 +190,73 @@ TEST(QrexecFrame, TriggerServiceParams3RoundTrips) {
             "trigger_service_params3.target_domain: not NUL-terminated within 64 bytes");
 }
 
+TEST(QrexecFrame, TriggerServiceParams4AddsTheRequestedSource) {
+  TriggerServiceParams4 params{"", "@dispvm", "SOCKET7", "qubes.OpenInVM"};
+  std::string bytes =
+      Zeros(64) + "@dispvm"s + Zeros(57) + "SOCKET7"s + Zeros(25) + "qubes.OpenInVM\0"s;
+  Result<std::string> encoded = EncodeTriggerServiceParams4(params);
+  ASSERT_TRUE(encoded.has_value()) << encoded.error().message();
+  EXPECT_EQ(*encoded, bytes);
+  Result<TriggerServiceParams4> decoded = DecodeTriggerServiceParams4(bytes);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message();
+  EXPECT_EQ(*decoded, params);
+
+  Result<TriggerServiceParams4> no_name = DecodeTriggerServiceParams4(Zeros(160) + "\0"s);
+  ASSERT_FALSE(no_name.has_value());
+  EXPECT_EQ(no_name.error().message(), "trigger_service_params4.service_name: empty");
+  Result<TriggerServiceParams4> short_one = DecodeTriggerServiceParams4(Zeros(96) + "x\0"s);
+  ASSERT_FALSE(short_one.has_value());
+  EXPECT_EQ(short_one.error().message(),
+            "trigger_service_params4: 98 bytes is below the minimum of 161 for "
+            "MSG_TRIGGER_SERVICE4");
+  EXPECT_FALSE(EncodeTriggerServiceParams4({std::string(64, 's'), "t", "i", "x"}).has_value());
+}
+
+TEST(QrexecFrame, ServiceConnectIsExecParamsAndA32ByteNulPaddedIdent) {
+  SKIP_UNLESS_LITTLE_ENDIAN();
+  ServiceConnect connect{{7, 515}, "SOCKET11"};
+  std::string bytes = "\x07\x00\x00\x00\x03\x02\x00\x00"s + "SOCKET11"s + Zeros(24);
+  Result<std::string> encoded = EncodeServiceConnect(connect);
+  ASSERT_TRUE(encoded.has_value());
+  EXPECT_EQ(*encoded, bytes);
+  EXPECT_EQ(encoded->size(), kServiceConnectSize);
+  Result<ServiceConnect> decoded = DecodeServiceConnect(bytes);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message();
+  EXPECT_EQ(*decoded, connect);
+
+  // The old qnet layout (a NUL-terminated ident right after exec_params) is refused.
+  Result<ServiceConnect> old =
+      DecodeServiceConnect("\x07\x00\x00\x00\x03\x02\x00\x00"s + "SOCKET11\0"s);
+  ASSERT_FALSE(old.has_value());
+  EXPECT_EQ(old.error().message(),
+            "service_connect: 17 bytes for MSG_SERVICE_CONNECT, expected 40");
+  Result<ServiceConnect> unterminated =
+      DecodeServiceConnect("\x07\x00\x00\x00\x03\x02\x00\x00"s + std::string(32, 'x'));
+  ASSERT_FALSE(unterminated.has_value());
+  EXPECT_EQ(unterminated.error().message(),
+            "service_params.ident: not NUL-terminated within 32 bytes");
+}
+
+TEST(QrexecFrame, DaemonPortReplyIsExactlyExecParams) {
+  SKIP_UNLESS_LITTLE_ENDIAN();
+  EXPECT_EQ(EncodeVchanPort({3, 513}), "\x03\x00\x00\x00\x01\x02\x00\x00"s);
+  Result<VchanPort> port = DecodeVchanPort("\x03\x00\x00\x00\x01\x02\x00\x00"s);
+  ASSERT_TRUE(port.has_value());
+  EXPECT_EQ(*port, (VchanPort{3, 513}));
+  Result<VchanPort> longer = DecodeVchanPort(Zeros(9));
+  ASSERT_FALSE(longer.has_value());
+  EXPECT_EQ(longer.error().message(), "exec_params: 9 bytes, a port reply has 8");
+}
+
+TEST(QrexecFrame, ChunkSizeFollowsTheNegotiatedVersion) {
+  EXPECT_EQ(MaxDataChunk(2), 4096u);
+  EXPECT_EQ(MaxDataChunk(3), 65536u);
+  EXPECT_EQ(MaxDataChunk(4), 65536u);
+  std::string data(10000, 'x');
+  EXPECT_EQ(ChunkData(data, 2).size(), 3u);
+  EXPECT_EQ(ChunkData(data, 3).size(), 1u);
+}
+
 TEST(QrexecFrame, EncodeFrameRefusesPayloadAPeerWouldReject) {
   Result<std::string> big = EncodeFrame(MsgType::kDataStdout, std::string(kMaxDataChunk + 1, 'x'));
   ASSERT_FALSE(big.has_value());
@@ -205,6 +286,7 @@ TEST(QrexecFrame, MessageTypesHaveQubesValuesAndNames) {
   EXPECT_EQ(static_cast<uint32_t>(MsgType::kTriggerService), 0x210u);
   EXPECT_EQ(static_cast<uint32_t>(MsgType::kConnectionTerminated), 0x211u);
   EXPECT_EQ(static_cast<uint32_t>(MsgType::kTriggerService3), 0x212u);
+  EXPECT_EQ(static_cast<uint32_t>(MsgType::kTriggerService4), 0x213u);
   EXPECT_EQ(static_cast<uint32_t>(MsgType::kHello), 0x300u);
   EXPECT_EQ(MsgTypeName(MsgType::kServiceConnect), "MSG_SERVICE_CONNECT");
   EXPECT_EQ(MsgTypeName(static_cast<MsgType>(0x1234)), "MSG_0x1234");

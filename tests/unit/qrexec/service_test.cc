@@ -106,7 +106,7 @@ TEST_F(QrexecService, UnknownServiceIsNotFoundNamingItAndTheChannelStaysUsable) 
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code(), Errc::kNotFound);
   EXPECT_EQ(missing.error().message(),
-            "qrexec call qnet.Missing+x: refused by peer (no such service)");
+            "qrexec call qnet.Missing+x: no such service in the peer (exit code 127)");
 
   Result<CallResult> echo = Call(*client_, {"qnet.Echo", "", "dom0", "root", "still here", {}}, 5s);
   ASSERT_TRUE(echo.has_value()) << echo.error().message();
@@ -165,14 +165,57 @@ TEST_F(QrexecService, CallTimesOutWhenNoServerAnswers) {
   EXPECT_EQ(result.error().code(), Errc::kTimeout);
 }
 
-TEST_F(QrexecService, ServerRefusesAMalformedCommandLineAndReportsIt) {
+// A Qubes agent answers a call it cannot run with both streams' EOF and an
+// exit code: 127 for a missing service, 125 for a malformed command line.
+std::vector<Message> ReceiveUntilExitCode(Channel& channel) {
+  std::vector<Message> messages;
+  while (true) {
+    Result<Message> m = channel.Receive(5s);
+    if (!m) {
+      ADD_FAILURE() << m.error().message();
+      return messages;
+    }
+    messages.push_back(std::move(*m));
+    if (messages.back().type == MsgType::kDataExitCode) return messages;
+  }
+}
+
+TEST_F(QrexecService, UnknownServiceGetsEmptyStreamsAndExitCode127AsAQubesAgentSends) {
+  StartServer();
+  ExecParams params{0, 0, "user:QUBESRPC qubes.Missing+x work"};
+  ASSERT_TRUE(client_->Send(MsgType::kExecCmdline, *EncodeExecParams(params)).ok());
+  ASSERT_TRUE(client_->Send(MsgType::kDataStdin, "").ok());
+  std::vector<Message> reply = ReceiveUntilExitCode(*client_);
+  ASSERT_EQ(reply.size(), 3u);
+  EXPECT_EQ(reply[0].type, MsgType::kDataStdout);
+  EXPECT_EQ(reply[0].payload, "");
+  EXPECT_EQ(reply[1].type, MsgType::kDataStderr);
+  EXPECT_EQ(reply[1].payload, "");
+  EXPECT_EQ(DecodeExitCode(reply[2].payload).value(), kExitNotFound);
+
+  // Positive control: a known service answers with output and its EOFs.
+  params.cmdline = "user:QUBESRPC qnet.Echo work";
+  ASSERT_TRUE(client_->Send(MsgType::kExecCmdline, *EncodeExecParams(params)).ok());
+  ASSERT_TRUE(client_->Send(MsgType::kDataStdin, "hi").ok());
+  ASSERT_TRUE(client_->Send(MsgType::kDataStdin, "").ok());
+  reply = ReceiveUntilExitCode(*client_);
+  ASSERT_EQ(reply.size(), 5u);
+  EXPECT_EQ(reply[0].payload, "hi");
+  EXPECT_EQ(reply[1].payload, "");
+  EXPECT_EQ(reply[2].type, MsgType::kDataStderr);
+  EXPECT_EQ(reply[2].payload, "arg= source=work user=user");
+  EXPECT_EQ(reply[3].payload, "");
+  EXPECT_EQ(DecodeExitCode(reply[4].payload).value(), 0);
+}
+
+TEST_F(QrexecService, ServerRefusesAMalformedCommandLineWithExitCode125AndReportsIt) {
   StartServer();
   ExecParams params{0, 0, "root:rm -rf /"};
   ASSERT_TRUE(client_->Send(MsgType::kExecCmdline, *EncodeExecParams(params)).ok());
   ASSERT_TRUE(client_->Send(MsgType::kDataStdin, "").ok());
-  Result<Message> reply = client_->Receive(5s);
-  ASSERT_TRUE(reply.has_value()) << reply.error().message();
-  EXPECT_EQ(reply->type, MsgType::kServiceRefused);
+  std::vector<Message> reply = ReceiveUntilExitCode(*client_);
+  ASSERT_EQ(reply.size(), 3u);
+  EXPECT_EQ(DecodeExitCode(reply[2].payload).value(), kExitProblem);
 
   client_.reset();
   server_.join();
@@ -219,27 +262,44 @@ TEST(QrexecServiceTable, RefusesDuplicateAndInvalidRows) {
   EXPECT_EQ(ok->Find("qnet.C"), nullptr);
 }
 
-TEST(QrexecHandshake, BothEndsAgreeOnVersion3) {
+TEST(QrexecHandshake, BothEndsAgreeOnTheNewestVersion) {
   Result<std::pair<Channel, Channel>> pair = Channel::Pair();
   ASSERT_TRUE(pair.has_value());
   Channel& server = pair->second;
-  Status server_status;
-  std::thread t([&server, &server_status] { server_status = Handshake(server, 5s); });
-  Status client_status = Handshake(pair->first, 5s);
+  Result<uint32_t> server_version = 0u;
+  std::thread t([&server, &server_version] { server_version = NegotiateHandshake(server, 5s); });
+  Result<uint32_t> client_version = NegotiateHandshake(pair->first, 5s);
   t.join();
-  EXPECT_TRUE(client_status.ok()) << client_status.error().message();
-  EXPECT_TRUE(server_status.ok()) << server_status.error().message();
+  ASSERT_TRUE(client_version.has_value()) << client_version.error().message();
+  ASSERT_TRUE(server_version.has_value()) << server_version.error().message();
+  EXPECT_EQ(*client_version, kProtocolVersion);
+  EXPECT_EQ(*server_version, kProtocolVersion);
 }
 
-TEST(QrexecHandshake, VersionMismatchNamesBothVersions) {
-  Result<std::pair<Channel, Channel>> pair = Channel::Pair();
-  ASSERT_TRUE(pair.has_value());
-  ASSERT_TRUE(pair->second.Send(MsgType::kHello, EncodeHello({2})).ok());
-  Status s = Handshake(pair->first, 5s);
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), Errc::kProtocol);
-  EXPECT_EQ(s.error().message(),
-            "qrexec handshake: peer speaks qrexec protocol version 2, we speak 3");
+// A peer offering 2 is refused; 3, 4 and 5 negotiate down to min(ours=4, theirs).
+TEST(QrexecHandshake, NegotiatesTheMinimumVersionAndRefusesBelow3) {
+  struct Case {
+    uint32_t offered;
+    std::optional<uint32_t> agreed;
+  };
+  const Case cases[] = {{2, std::nullopt}, {3, 3}, {4, 4}, {5, 4}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.offered);
+    Result<std::pair<Channel, Channel>> pair = Channel::Pair();
+    ASSERT_TRUE(pair.has_value());
+    ASSERT_TRUE(pair->second.Send(MsgType::kHello, EncodeHello({c.offered})).ok());
+    Result<uint32_t> version = NegotiateHandshake(pair->first, 5s);
+    if (c.agreed) {
+      ASSERT_TRUE(version.has_value()) << version.error().message();
+      EXPECT_EQ(*version, *c.agreed);
+    } else {
+      ASSERT_FALSE(version.has_value());
+      EXPECT_EQ(version.error().code(), Errc::kProtocol);
+      EXPECT_EQ(version.error().message(),
+                "qrexec handshake: peer speaks qrexec protocol version 2; the oldest qnet "
+                "speaks is 3");
+    }
+  }
 }
 
 TEST(QrexecHandshake, RefusesAFirstMessageThatIsNotHello) {

@@ -1,4 +1,4 @@
-// Qubes' qrexec wire format (libqrexec/qrexec.h, protocol version 3): message
+// Qubes' qrexec wire format (libqrexec/qrexec.h, protocol versions 3 and 4): message
 // types, the 8-byte header, the fixed payload structs, and a streaming
 // decoder. Everything here is pure (no I/O) and works on values.
 //
@@ -9,14 +9,22 @@
 // FrameDecoder and EncodeFrame alike; see PayloadLimitsFor):
 //   MSG_DATA_STDIN/STDOUT/STDERR   0..kMaxDataChunk (empty = EOF)
 //   MSG_DATA_EXIT_CODE             exactly 4 (int32)
-//   MSG_EXEC_CMDLINE/JUST_EXEC/
-//   MSG_SERVICE_CONNECT            kExecParamsSize+1 .. kMaxExecPayload
+//   MSG_EXEC_CMDLINE/JUST_EXEC     kExecParamsSize .. kMaxExecPayload (exactly
+//                                  kExecParamsSize is the daemon's reply to a
+//                                  client carrying the allocated data port)
+//   MSG_SERVICE_CONNECT            kExecParamsSize (the daemon's reply) or
+//                                  kServiceConnectSize (exec_params + ident[32])
 //   MSG_SERVICE_REFUSED            exactly kServiceIdentSize
 //   MSG_TRIGGER_SERVICE            exactly kTriggerServiceParamsSize
 //   MSG_CONNECTION_TERMINATED      exactly kExecParamsSize
 //   MSG_TRIGGER_SERVICE3           kTriggerServiceParams3Size+1 ..
 //                                  kTriggerServiceParams3Size+kMaxServiceDescriptorLen
+//   MSG_TRIGGER_SERVICE4           kTriggerServiceParams4Size+1 ..
+//                                  kTriggerServiceParams4Size+kMaxServiceDescriptorLen
 //   MSG_HELLO                      exactly 4 (struct peer_info)
+// These are the limits of the type on any link; which messages may travel in
+// which direction, in which negotiated version, and with which of the layouts
+// above is checked by CheckRoute (protocol.h).
 //
 // Errors: malformed bytes from a peer give Errc::kProtocol with a message
 // naming the field ("msg_header.len: ...", "exec_params.cmdline: ...");
@@ -36,26 +44,44 @@
 
 namespace qnet::qrexec {
 
-// QREXEC_PROTOCOL_VERSION.
-inline constexpr uint32_t kProtocolVersion = 3;
-// MAX_DATA_CHUNK_V3: the largest DATA_* payload.
+// The protocol version qnet announces in MSG_HELLO (Qubes R4.3's). Peers use
+// min(ours, theirs); see NegotiateVersion in protocol.h.
+inline constexpr uint32_t kProtocolVersion = 4;
+// The oldest version qnet speaks (Qubes R4.1/R4.2). Version 2 (R4.0) is
+// refused: it lacks MSG_TRIGGER_SERVICE3 and uses 4 KiB data chunks.
+inline constexpr uint32_t kMinProtocolVersion = 3;
+// MAX_DATA_CHUNK_V3: the largest DATA_* payload in versions 3 and 4.
 inline constexpr size_t kMaxDataChunk = 65536;
+// MAX_DATA_CHUNK_V2: the largest DATA_* payload in version 2.
+inline constexpr size_t kMaxDataChunkV2 = 4096;
 // sizeof(struct msg_header).
 inline constexpr size_t kHeaderSize = 8;
 // sizeof(struct exec_params) without the flexible cmdline.
 inline constexpr size_t kExecParamsSize = 8;
-// MAX_QREXEC_CMD_LEN: the largest cmdline, its NUL terminator included.
-inline constexpr size_t kMaxCmdlineLen = 65535;
-// The largest EXEC_CMDLINE payload (64 KiB + 7).
-inline constexpr size_t kMaxExecPayload = kExecParamsSize + kMaxCmdlineLen;
+// MAX_QREXEC_CMD_LEN: the largest EXEC_CMDLINE / JUST_EXEC payload the
+// daemon accepts (exec_params and the NUL-terminated cmdline together).
+inline constexpr size_t kMaxExecPayload = 65535;
+// The largest cmdline, its NUL terminator included.
+inline constexpr size_t kMaxCmdlineLen = kMaxExecPayload - kExecParamsSize;
+// MSG_SERVICE_CONNECT from the daemon to an agent: exec_params followed by
+// struct service_params (char ident[32], NUL-padded).
+inline constexpr size_t kServiceConnectSize = 40;
 // sizeof(struct service_params): char ident[32].
 inline constexpr size_t kServiceIdentSize = 32;
 // sizeof(struct trigger_service_params): name[64], target[32], ident[32].
 inline constexpr size_t kTriggerServiceParamsSize = 128;
 // sizeof(struct trigger_service_params3): target[64], ident[32].
 inline constexpr size_t kTriggerServiceParams3Size = 96;
-// Target domain field of trigger_service_params3.
+// sizeof(struct trigger_service_params4): source[64], target[64], ident[32].
+inline constexpr size_t kTriggerServiceParams4Size = 160;
+// Target domain field of trigger_service_params3 (and source and target of 4).
 inline constexpr size_t kTargetDomainSize = 64;
+
+// Exit codes a Qubes agent reports in MSG_DATA_EXIT_CODE, with empty
+// MSG_DATA_STDOUT and MSG_DATA_STDERR before it, when no service ran.
+inline constexpr int32_t kExitProblem = 125;   // the call could not be set up
+inline constexpr int32_t kExitRefused = 126;   // refused (policy)
+inline constexpr int32_t kExitNotFound = 127;  // no such service
 
 enum class MsgType : uint32_t {
   kDataStdin = 0x190,
@@ -69,6 +95,7 @@ enum class MsgType : uint32_t {
   kTriggerService = 0x210,
   kConnectionTerminated = 0x211,
   kTriggerService3 = 0x212,
+  kTriggerService4 = 0x213,
   kHello = 0x300,
 };
 
@@ -129,6 +156,8 @@ struct ExecParams {
   bool operator==(const ExecParams&) const = default;
 };
 // kInvalidArgument: cmdline contains a NUL or is longer than kMaxCmdlineLen-1.
+// Decoding refuses a payload of exactly kExecParamsSize (that is the daemon's
+// reply; use DecodeVchanPort).
 Result<std::string> EncodeExecParams(const ExecParams& params);
 // kProtocol: shorter than kExecParamsSize+1, longer than kMaxExecPayload,
 // cmdline not NUL-terminated or with an embedded NUL.
@@ -137,6 +166,35 @@ Result<ExecParams> DecodeExecParams(std::string_view payload);
 // The DATA_EXIT_CODE payload: an int32.
 std::string EncodeExitCode(int32_t exit_code);
 Result<int32_t> DecodeExitCode(std::string_view payload);
+
+// The largest DATA_* payload in a negotiated protocol version: 4096 in
+// version 2 and older, 65536 from version 3.
+size_t MaxDataChunk(uint32_t version);
+
+// exec_params without a cmdline: the 8-byte payload of the daemon's reply to a
+// client's command (same type as the command) and of CONNECTION_TERMINATED,
+// naming a data channel.
+struct VchanPort {
+  uint32_t domain = 0;
+  uint32_t port = 0;
+  bool operator==(const VchanPort&) const = default;
+};
+std::string EncodeVchanPort(const VchanPort& port);
+// kProtocol unless exactly kExecParamsSize bytes.
+Result<VchanPort> DecodeVchanPort(std::string_view payload);
+
+// MSG_SERVICE_CONNECT from the daemon to the agent that asked for a call:
+// where to connect, and the request ident the agent chose in its trigger.
+struct ServiceConnect {
+  VchanPort port;
+  std::string ident;  // < kServiceIdentSize bytes
+  bool operator==(const ServiceConnect&) const = default;
+};
+// kInvalidArgument: ident has a NUL or more than 31 bytes.
+Result<std::string> EncodeServiceConnect(const ServiceConnect& connect);
+// kProtocol unless exactly kServiceConnectSize bytes with a NUL-terminated
+// ident.
+Result<ServiceConnect> DecodeServiceConnect(std::string_view payload);
 
 // struct service_params (char ident[32], NUL-terminated), the SERVICE_REFUSED
 // payload. Encode: kInvalidArgument if ident has a NUL or > 31 bytes.
@@ -155,9 +213,24 @@ struct TriggerServiceParams3 {
 Result<std::string> EncodeTriggerServiceParams3(const TriggerServiceParams3& params);
 Result<TriggerServiceParams3> DecodeTriggerServiceParams3(std::string_view payload);
 
+// struct trigger_service_params4 followed by the NUL-terminated service
+// descriptor, the TRIGGER_SERVICE4 payload (protocol 4: TRIGGER_SERVICE3
+// plus the source the caller asks to be seen as; empty = itself).
+struct TriggerServiceParams4 {
+  std::string source_domain;  // < 64 bytes, may be empty
+  std::string target_domain;  // < 64 bytes
+  std::string request_id;     // < 32 bytes
+  std::string service;        // "SERVICE[+ARG]", 1..kMaxServiceDescriptorLen-1
+  bool operator==(const TriggerServiceParams4&) const = default;
+};
+Result<std::string> EncodeTriggerServiceParams4(const TriggerServiceParams4& params);
+Result<TriggerServiceParams4> DecodeTriggerServiceParams4(std::string_view payload);
+
 // Splits a byte stream into DATA_* payloads of at most kMaxDataChunk bytes
 // (views into `data`; none for empty data). The EOF marker is not included.
 std::vector<std::string_view> ChunkData(std::string_view data);
+// The same with the chunk size of a negotiated version (MaxDataChunk).
+std::vector<std::string_view> ChunkData(std::string_view data, uint32_t version);
 
 // --- streaming decoder ----------------------------------------------------
 

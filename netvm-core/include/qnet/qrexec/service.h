@@ -10,9 +10,12 @@
 //   MSG_DATA_STDOUT   output chunks, then an empty one (end of stdout)
 //   MSG_DATA_STDERR   error-output chunks
 //   MSG_DATA_EXIT_CODE
-// server -> client, when it does not (or the call is malformed):
-//   MSG_SERVICE_REFUSED  service_params{ident = first 31 bytes of the
-//                        descriptor}; Call returns Errc::kNotFound
+// server -> client, when it does not, as a Qubes agent reports it:
+//   MSG_DATA_STDOUT   empty, MSG_DATA_STDERR empty,
+//   MSG_DATA_EXIT_CODE 127 (kExitNotFound); 125 (kExitProblem) for a
+//                     malformed command line
+// Call turns exit code 127 with no output at all into Errc::kNotFound, and a
+// MSG_SERVICE_REFUSED (a daemon refusing the call) into kPermissionDenied.
 // The server always reads the whole call before answering, so a client blocked
 // on sending a large input cannot deadlock against an early answer.
 // Calls on one channel are sequential; Handshake once per channel first.
@@ -34,10 +37,15 @@ namespace qnet::qrexec {
 // The most input a server accepts, and output a client accepts, per call.
 inline constexpr size_t kMaxCallDataBytes = 16 * 1024 * 1024;
 
-// Exchanges HELLO (peer_info) on a fresh channel: sends ours, then expects the
-// peer's. Both ends call it; neither needs to go first. Errors: kProtocol if
-// the first message is not HELLO or the peer's version differs ("peer speaks
-// qrexec protocol version 2, we speak 3"), plus Channel's errors.
+// Exchanges HELLO (peer_info) on a fresh channel: sends ours
+// (kProtocolVersion), then expects the peer's, and returns the version both
+// use, min(ours, theirs). Both ends call it; neither needs to go first.
+// Errors: kProtocol if the first message is not HELLO or the peer's version is
+// below kMinProtocolVersion ("peer speaks qrexec protocol version 2; the
+// oldest qnet speaks is 3"), plus Channel's errors.
+Result<uint32_t> NegotiateHandshake(
+    Channel& channel, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+// NegotiateHandshake without the version.
 Status Handshake(Channel& channel, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
 // --- client ---------------------------------------------------------------
@@ -59,10 +67,12 @@ struct CallResult {
 
 // Makes one call and waits for its result; timeout bounds the whole call.
 // Errors: kInvalidArgument for a bad request (nothing sent); kNotFound
-// "qrexec call SERVICE[+ARG]: refused by peer (no such service)"; kProtocol for
+// "qrexec call SERVICE[+ARG]: no such service in the peer (exit code 127)";
+// kPermissionDenied "...: refused by the peer" (MSG_SERVICE_REFUSED); kProtocol for
 // an unexpected message or more than kMaxCallDataBytes of output; kTimeout;
 // kUnavailable if the peer closed. A non-zero exit code is a result, not an
-// error. After any error but kInvalidArgument and kNotFound the channel's
+// error. After any error but kInvalidArgument, kNotFound and
+// kPermissionDenied the channel's
 // stream may be mid-call: close it. Not thread-safe per channel.
 Result<CallResult> Call(Channel& channel, const CallRequest& request,
                         std::chrono::milliseconds timeout);
@@ -115,10 +125,10 @@ class ServiceTable {
 // Serves one call: reads EXEC_CMDLINE and stdin up to EOF, dispatches to the
 // table, writes the reply (or SERVICE_REFUSED). idle_timeout bounds the wait
 // for each message; nullopt waits forever (an agent's loop).
-// Returns OK when a reply (including a refusal for an unknown service) was
+// Returns OK when a reply (including exit code 127 for an unknown service) was
 // sent. Errors: kUnavailable when the peer closed before a call began (the
 // normal end of a serve loop); for a call that was read whole but cannot be
-// run, SERVICE_REFUSED is sent first and then kInvalidArgument (bad command
+// run, exit code 125 is sent first and then kInvalidArgument (bad command
 // line) or kProtocol (bad exec_params) is returned, the channel still usable;
 // kProtocol for a message out of sequence or more than kMaxCallDataBytes of
 // input (the channel is then out of step: close it); plus Channel's errors.
