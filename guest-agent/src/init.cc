@@ -115,6 +115,7 @@ Result<QubeNamespaces> SetUpContainment(const Options& opts) {
   spec.tun = opts.tun;
   QNET_TRY(MakeDirs(spec.stage_dir, 0700));
   QubeNamespaces ns;
+  ns.id_base = c.id_base;
   QNET_ASSIGN_OR_RETURN(ns.userns, runtime::CreateQubeUserns(c.id_base));
   QNET_ASSIGN_OR_RETURN(ns.view, runtime::BuildQubeView(spec, ns.userns.get()));
   return ns;
@@ -167,6 +168,9 @@ int RunInit(const Options& opts, const char* self_exe) {
     auto started = std::chrono::steady_clock::now();
     SpawnOptions so;
     so.argv = opts.ToArgv(self_exe, "agent");
+    so.env = std::vector<std::string>{};
+    for (char** e = environ; *e != nullptr; ++e) so.env->emplace_back(*e);
+    so.env->push_back(fmt::format("{}={}", kIdBaseEnv, ns->id_base));
     // The agent keeps the same fd numbers, so its argv stays valid across restarts.
     so.fds = {0, 1, 2};
     int top = std::max({opts.control_fd, opts.listen_fd, kQubeViewFd});

@@ -28,6 +28,12 @@ inline constexpr int kQubeViewFd = 6;
 struct QubeNamespaces {
   UniqueFd userns;
   UniqueFd view;
+  uint32_t id_base = 0;  // the qube's host id range (handed to the agent in kIdBaseEnv)
 };
+
+// The agent learns the qube's id base from its environment, which the
+// qube's processes cannot read (a host-root process's /proc/PID/environ
+// needs ptrace rights over it), unlike its command line.
+inline constexpr const char* kIdBaseEnv = "QNET_ID_BASE";
 
 }  // namespace qnet::agent

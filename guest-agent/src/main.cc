@@ -3,6 +3,8 @@
 // root: the real kernel, resolver and clock are chosen here.
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "agent.h"
 #include "init.h"
 #include "qnet/base/log.h"
@@ -17,6 +19,11 @@ int main(int argc, char** argv) {
   }
   qnet::InitLogging(opts->mode == "init" ? "qnet-init" : "qnet-agent");
   if (opts->mode == "init") return qnet::agent::RunInit(*opts, "/proc/self/exe");
+  // The init's word for the qube's id base; not passed on to what the agent runs.
+  if (const char* base = std::getenv(qnet::agent::kIdBaseEnv)) {
+    opts->id_base = static_cast<uint32_t>(std::strtoul(base, nullptr, 10));
+    ::unsetenv(qnet::agent::kIdBaseEnv);
+  }
   auto nf = qnet::netlink::Socket::Open(NETLINK_NETFILTER);
   if (!nf) {
     spdlog::error("qube {}: agent start: {}", opts->qube, nf.error().message());

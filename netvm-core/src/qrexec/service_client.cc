@@ -52,7 +52,10 @@ Status AppendOutput(std::string& out, std::string_view chunk, size_t& total) {
   return OkStatus();
 }
 
-Result<CallResult> ReceiveResult(Channel& channel, const Deadline& deadline) {
+// own_stdio: the caller passed its own fds (qnet's extension for `qnet exec`),
+// so the output went there and an exit 127 is the command's, not a missing
+// service's.
+Result<CallResult> ReceiveResult(Channel& channel, const Deadline& deadline, bool own_stdio) {
   CallResult result;
   size_t total = 0;
   while (true) {
@@ -67,7 +70,7 @@ Result<CallResult> ReceiveResult(Channel& channel, const Deadline& deadline) {
       case MsgType::kDataExitCode: {
         QNET_ASSIGN_OR_RETURN(result.exit_code, DecodeExitCode(message.payload));
         // How a Qubes agent reports a missing service: no output, exit 127.
-        if (result.exit_code == kExitNotFound && total == 0) {
+        if (result.exit_code == kExitNotFound && total == 0 && !own_stdio) {
           return Fail(Errc::kNotFound, "no such service in the peer (exit code 127)");
         }
         return result;
@@ -92,7 +95,7 @@ Result<CallResult> Call(Channel& channel, const CallRequest& request,
   if (!exec) return exec.error().Wrap(what);
   if (Status s = channel.Send(*exec, deadline.Remaining()); !s) return s.error().Wrap(what);
   if (Status s = SendInput(channel, request.input, deadline); !s) return s.error().Wrap(what);
-  Result<CallResult> result = ReceiveResult(channel, deadline);
+  Result<CallResult> result = ReceiveResult(channel, deadline, !request.fds.empty());
   if (!result) return result.error().Wrap(what);
   return result;
 }

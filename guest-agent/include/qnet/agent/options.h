@@ -32,6 +32,9 @@ struct Options {
   // read and closed by the init. Never on a command line: the qube's
   // processes can read every command line in its pid namespace.
   int containment_fd = -1;
+  // agent: the qube's host id range, from the init through the agent's
+  // environment (QNET_ID_BASE), never its command line.
+  uint32_t id_base = 0;
 
   std::vector<std::string> ToArgv(const std::string& program, const std::string& mode) const;
 };
