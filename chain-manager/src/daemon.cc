@@ -36,8 +36,9 @@ bool Daemon::empty() {
 
 void Daemon::Detach() {
   std::lock_guard lock(mu_);
+  // A detached lab outlives this qnetd: destroying the object stops nothing.
   if (lab_) lab_->Detach();
-  lab_.release();  // NOLINT: the lab outlives this qnetd on purpose
+  lab_.reset();
   qubes_.clear();
 }
 
