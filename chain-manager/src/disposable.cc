@@ -62,16 +62,7 @@ Result<QubePlan> PlanDisposable(const Plan& plan, const DisposableSpec& spec, co
   c.addr4 = q.addr4;
   c.addr6 = q.addr6;
   if (netvm) {
-    qube::Uplink u;
-    u.ifname = std::string(qube::kClientIfName);
-    u.addr4 = IpPrefix::Host(q.addr4);
-    u.gateway4 = netvm->addr4;
-    if (plan.ipv6 && q.addr6 && netvm->addr6) {
-      u.addr6 = IpPrefix::Host(*q.addr6);
-      u.gateway6 = *netvm->addr6;
-    }
-    u.gateway_mac = qube::kVifMac;
-    c.uplink = u;
+    c.uplink = ClientUplink(plan, q, *netvm);
     const auto dns = qube::VirtualDnsServers();
     c.dns_upstream = {dns[0], dns[1]};
     c.nameservers = {dns[0], dns[1]};

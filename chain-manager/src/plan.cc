@@ -42,15 +42,7 @@ Result<qube::Uplink> UplinkFor(const Plan& plan, const QubePlan& q) {
   }
   const QubePlan* netvm = plan.Find(*q.spec.netvm);
   if (!netvm) return Fail(Errc::kInternal, fmt::format("qube {}: netvm not planned", q.spec.name));
-  u.ifname = std::string(qube::kClientIfName);
-  u.addr4 = IpPrefix::Host(q.addr4);
-  u.gateway4 = netvm->addr4;
-  if (plan.ipv6 && q.addr6 && netvm->addr6) {
-    u.addr6 = IpPrefix::Host(*q.addr6);
-    u.gateway6 = *netvm->addr6;
-  }
-  u.gateway_mac = qube::kVifMac;
-  return u;
+  return ClientUplink(plan, q, *netvm);
 }
 
 // The gateway's `tor` section: the chain file's allow-listed options.
@@ -69,6 +61,19 @@ Status PlanTorSection(QubePlan& q, bool lab) {
 }
 
 }  // namespace
+
+qube::Uplink ClientUplink(const Plan& plan, const QubePlan& q, const QubePlan& netvm) {
+  qube::Uplink u;
+  u.ifname = std::string(qube::kClientIfName);
+  u.addr4 = IpPrefix::Host(q.addr4);
+  u.gateway4 = netvm.addr4;
+  if (plan.ipv6 && q.addr6 && netvm.addr6) {
+    u.addr6 = IpPrefix::Host(*q.addr6);
+    u.gateway6 = *netvm.addr6;
+  }
+  u.gateway_mac = qube::kVifMac;
+  return u;
+}
 
 Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now) {
   Plan plan;

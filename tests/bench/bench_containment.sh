@@ -39,7 +39,7 @@ INSTANCES=(qbc-new-up qbc-base-up qbc-new-big qbc-base-big)
 build_of() { [[ $1 == qbc-new-* ]] && echo "$NEW" || echo "$BASE"; }
 qn() { local inst=$1; shift; QNET_INSTANCE=$inst timeout -k 5 "${QNET_TIMEOUT:-180}" "$(build_of "$inst")/bin/qnet" "$@"; }
 down() { qn "$1" down --all >/dev/null 2>&1 || true; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+source "$(dirname "$0")/lib.sh"
 
 cleanup() {
   local rc=$?
@@ -61,8 +61,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else printf "%d\n", (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v n="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", n/b; else print "-"}'; }
 
 # Prints "up_ms curl_ms" for one `qnet up` of file in inst, curl from qube.
 up_run() {

@@ -25,7 +25,7 @@ RUNS=${RUNS:-20}
 INST=qbd-bench
 TMP=$(mktemp -d /tmp/qnet-bench-disp.XXXXXX)
 qn() { QNET_INSTANCE=$INST timeout -k 5 120 "$BUILD/bin/qnet" "$@"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+source "$(dirname "$0")/lib.sh"
 
 cleanup() {
   local rc=$?
@@ -45,8 +45,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else printf "%d\n", (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v n="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", n/b; else print "-"}'; }
 
 # The baseline: the namespaces a qube has (mount, net, uts, ipc, pid) and
 # the mounts of its view, by a shell script, then `true`.

@@ -35,7 +35,7 @@ done
 
 TMP=$(mktemp -d /tmp/qnet-bench.XXXXXX)
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+source "$(dirname "$0")/lib.sh"
 qn() { local inst=$1; shift; QNET_INSTANCE=$inst timeout -k 5 "${QNET_TIMEOUT:-120}" "$QNET" "$@"; }
 down() { qn "$1" down --all >/dev/null 2>&1 || true; }
 our_namespaces() {
@@ -67,8 +67,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else printf "%d\n", (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v b="$1" -v q="$2" 'BEGIN {if (q > 0 && b != "-") printf "%.2f", b/q; else print "-"}'; }
 
 # qnet: `qnet up FILE`, then curl from QUBE until it answers sys-net's uplink
 # address. Prints "up_ms curl_ms" (both from before `qnet up`).

@@ -2,7 +2,6 @@
 // a supervised service (see capability.h).
 #include "qnet/vpn/capability.h"
 
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "qnet/nft/base_table.h"
@@ -22,16 +21,6 @@ constexpr BackendRow kBackends[] = {{BackendChoice::kAuto, "auto"},
 
 Unexpected<Error> BadSection(std::string_view what) {
   return Fail(Errc::kInvalidArgument, fmt::format("vpn section: {}", what));
-}
-
-nft::Batch KillSwitchBatch(const KillSwitchRules& ks) {
-  nft::Batch b;
-  for (const nft::CounterObject& c : ks.counters) b.AddCounter(nft::QnetTable(), c);
-  std::map<std::string, std::vector<nft::Rule>> chains;
-  for (const nft::Chain& c : ks.chains) chains[c.name];
-  for (const nft::Rule& r : ks.rules) chains[r.chain].push_back(r);
-  b.Append(nft::ReplaceChainsBatch(chains, ks.sets));
-  return b;
 }
 
 }  // namespace

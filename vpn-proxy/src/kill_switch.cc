@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "qnet/netlink/link.h"
 #include "qnet/nft/match.h"
@@ -210,6 +211,16 @@ Result<std::vector<SocketAddr>> ResolveEndpoints(
     for (const IpAddr& a : it->second) add(SocketAddr{a, p.endpoint.port});
   }
   return out;
+}
+
+nft::Batch KillSwitchBatch(const KillSwitchRules& ks) {
+  nft::Batch b;
+  for (const nft::CounterObject& c : ks.counters) b.AddCounter(nft::QnetTable(), c);
+  std::map<std::string, std::vector<nft::Rule>> chains;
+  for (const nft::Chain& c : ks.chains) chains[c.name];
+  for (const nft::Rule& r : ks.rules) chains[r.chain].push_back(r);
+  b.Append(nft::ReplaceChainsBatch(chains, ks.sets));
+  return b;
 }
 
 }  // namespace qnet::vpn

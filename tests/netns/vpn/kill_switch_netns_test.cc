@@ -15,16 +15,6 @@ namespace {
 
 IpAddr Ip(std::string_view s) { return *IpAddr::Parse(s); }
 
-nft::Batch KillSwitchBatch(const KillSwitchRules& ks) {
-  nft::Batch b;
-  for (const nft::CounterObject& c : ks.counters) b.AddCounter(nft::QnetTable(), c);
-  std::map<std::string, std::vector<nft::Rule>> chains;
-  for (const nft::Chain& c : ks.chains) chains[c.name];
-  for (const nft::Rule& r : ks.rules) chains[r.chain].push_back(r);
-  b.Append(nft::ReplaceChainsBatch(chains, ks.sets));
-  return b;
-}
-
 class KillSwitchNetns : public ::testing::Test {
  protected:
   void SetUp() override {

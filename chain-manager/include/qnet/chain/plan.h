@@ -54,4 +54,9 @@ struct Plan {
 // chain file's firewall rules.
 Result<Plan> BuildPlan(const config::ChainSpec& spec, int64_t now);
 
+// A client qube's uplink: eth0 with its own address, its netvm's address as
+// gateway (IPv6 too when the chain routes it and both have one), the vif's
+// MAC. Chained qubes and disposables are attached the same way.
+qube::Uplink ClientUplink(const Plan& plan, const QubePlan& q, const QubePlan& netvm);
+
 }  // namespace qnet::chain

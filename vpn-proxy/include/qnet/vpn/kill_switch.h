@@ -87,6 +87,10 @@ struct KillSwitchRules {
 // lets nothing out would still be safe, but it is a configuration mistake.
 Result<KillSwitchRules> CompileKillSwitch(const KillSwitchInput& in);
 
+// The kill switch as one batch for the qube's `inet qnet` table: its
+// counters, then its chains replaced with their rules and sets.
+nft::Batch KillSwitchBatch(const KillSwitchRules& ks);
+
 // The two endpoint sets with the given contents.
 std::vector<nft::SetContents> EndpointSets(const std::vector<SocketAddr>& endpoints);
 
